@@ -81,10 +81,16 @@ def test_bundle_has_no_solution_text(tmp_path):
         copy = nbformat.read(tmp_path / "class" / "labs" / name / f"{name}.ipynb", as_version=4)
         student_text = "\n".join(c.source for c in copy.cells)
         assert "### BEGIN" not in student_text and "### END" not in student_text
-        secret = [line for c in nbformat.read(lab, as_version=4).cells
-                  for line in hidden_lines(c.source)]
+        cells = nbformat.read(lab, as_version=4).cells
+        visible = {line.strip() for c in cells
+                   for line in release._strip(c.source, c.cell_type, name).splitlines()}
+        secret = [line for c in cells for line in hidden_lines(c.source)]
         assert secret, f"{name} has no solution block"
-        leaked = [line for line in secret if line in student_text]
+        secret = [line for line in secret if line not in visible]  # shared lines are no leak
+        assert (tmp_path / "class" / "labs" / name / f"{name}.ipynb").read_text() == release.render(
+            release.student_copy(nbformat.read(lab, as_version=4), name))
+        student_lines = {line.strip() for line in student_text.splitlines()}
+        leaked = [line for line in secret if line in student_lines]
         assert leaked == [], f"{name} leaks solution lines: {leaked}"
         assert manifest["labs"][name], f"{name} has no check cells in the manifest"
     assert json.loads((tmp_path / "class" / "manifest.json").read_text()) == manifest

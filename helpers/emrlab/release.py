@@ -64,6 +64,8 @@ def student_copy(solution: nbformat.NotebookNode, name: str = "notebook") -> nbf
     """The student version of a solution notebook: solutions stubbed, hidden tests removed,
     outputs cleared."""
     nb = copy.deepcopy(solution)
+    # Graders use this to refuse a submission made from another lab's notebook.
+    nb.metadata["emrlab"] = {"lab": name}
     for index, cell in enumerate(nb.cells):
         cell.source = _strip(cell.source, cell.cell_type, f"{name} cell {index}")
         if cell.cell_type == "code":
