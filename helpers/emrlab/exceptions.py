@@ -108,3 +108,34 @@ class EtlInputError(EmrlabError):
 
 class LedgerMismatch(EmrlabError):
     """An ETL run's row accounting does not balance: rows were lost or invented."""
+
+
+class DeviceError(EmrlabError, ValueError):
+    """A training device is unknown, or ``cuda`` was asked for on a machine with no visible GPU."""
+
+
+class TrainingDataError(EmrlabError, ValueError):
+    """A training set is missing, lacks a needed column, or its label has a single class."""
+
+
+class ModelError(EmrlabError, ValueError):
+    """An unknown algorithm, a bad training option, or a saved model that is missing or unusable."""
+
+
+class ChannelFormatError(EmrlabError, ValueError):
+    """A SageMaker training channel breaks the built-in XGBoost format.
+
+    ``.problems`` lists each problem with the object's URI and the line or row.
+    """
+
+    def __init__(self, message: str, problems: list | None = None):
+        super().__init__(message)
+        self.problems = list(problems or [])
+
+
+class ArtifactError(EmrlabError):
+    """A SageMaker model artifact (model.tar.gz) is missing, malformed or fails its round trip."""
+
+
+class SageMakerResourceError(EmrlabError):
+    """A SageMaker resource request is not allowed (container version, instance type, role)."""
