@@ -31,7 +31,7 @@ doctor: install
 	$(BIN)/emrlab doctor
 
 lab: install
-	$(BIN)/emrlab emulator
+	$(BIN)/emrlab lab
 
 release: install
 	$(BIN)/emrlab release
