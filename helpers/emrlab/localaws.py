@@ -55,11 +55,15 @@ def is_loopback_url(url: str) -> bool:
     return host == "localhost" or host.startswith("127.") or host == "::1"
 
 
-def reachable(endpoint: str, timeout: float = 2.0) -> bool:
-    """True when a moto server answers at ``endpoint``."""
+def reachable(endpoint: str, timeout: float = 5.0) -> bool:
+    """True when a moto server answers at ``endpoint``.
+
+    Probes the S3 bucket listing at ``/`` (cheap at any emulator size; moto's
+    ``/moto-api/data.json`` serialises every stored object and gets slow).
+    """
     try:
-        with urllib.request.urlopen(f"{endpoint}/moto-api/data.json", timeout=timeout) as r:
-            return r.status == 200
+        with urllib.request.urlopen(f"{endpoint}/", timeout=timeout) as r:
+            return r.status == 200 and b"ListAllMyBucketsResult" in r.read(400)
     except OSError:
         return False
 
