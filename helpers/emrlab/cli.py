@@ -19,8 +19,11 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "doctor": ("emrlab.doctor", "check Python, Java, Spark, the emulator and the extras"),
     "release": ("emrlab.release", "generate student copies of the labs"),
     "emulator": ("emrlab.emulator_cli", "run the local AWS emulator in the foreground"),
+    "grade": ("emrlab.gradecli", "grade a class's lab submissions into a gradebook"),
+    "lab": ("emrlab.labserver", "start JupyterLab with the shared local AWS running"),
     "spec": ("emrlab.spec_cli", "validate, lint or cost an EMR cluster spec file"),
     "quiz": ("emrlab.quizcli", "lint the question bank, take quizzes, see progress"),
+    "cleanup": ("emrlab.cleanup", "list and terminate every EMR cluster the kit tagged"),
 }
 
 
