@@ -234,16 +234,17 @@ def ensure_training_set(spark=None, n_events: int = 20000, seed: int = 0) -> str
     sessions = lake.uri("curated", "clickstream", "sessions")
     wanted = {"n_events": n_events, "seed": seed, "version": TRAINING_VERSION}
     marker = lake.path("ledger", "clickstream", "training_set.json")
-    if settings.is_local and marker.exists() and json.loads(marker.read_text()) == wanted:
-        return sessions
-    spark = spark or spark_mod.session()
-    raw_local = lake.path("raw", "clickstream")
-    for zone in ("raw", "quarantine", "curated"):
-        lake.clear(zone, "clickstream")
-    datagen.generate(raw_local, n_events, seed=seed)
-    if not settings.is_local:
-        lake.upload(raw_local, "raw", "clickstream")
-    run(spark, lake.uri("raw", "clickstream"), lake.uri("curated", "clickstream"),
-        lake.uri("quarantine", "clickstream"), ledger=lake.uri("ledger", "clickstream"))
-    marker.write_text(json.dumps(wanted))
+    with lake.lock("clickstream"):  # parallel notebooks share the lake: build it once
+        if settings.is_local and marker.exists() and json.loads(marker.read_text()) == wanted:
+            return sessions
+        spark = spark or spark_mod.session()
+        raw_local = lake.path("raw", "clickstream")
+        for zone in ("raw", "quarantine", "curated"):
+            lake.clear(zone, "clickstream")
+        datagen.generate(raw_local, n_events, seed=seed)
+        if not settings.is_local:
+            lake.upload(raw_local, "raw", "clickstream")
+        run(spark, lake.uri("raw", "clickstream"), lake.uri("curated", "clickstream"),
+            lake.uri("quarantine", "clickstream"), ledger=lake.uri("ledger", "clickstream"))
+        marker.write_text(json.dumps(wanted))
     return sessions

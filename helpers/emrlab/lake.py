@@ -13,6 +13,7 @@ listed with boto3.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 from pathlib import Path
@@ -81,6 +82,25 @@ class Lake:
         if self.settings.is_local:
             return str(self.path(zone, *parts))
         return self.s3_uri(zone, *parts)
+
+    @contextlib.contextmanager
+    def lock(self, name: str):
+        """Hold an exclusive, inter-process lock named ``name`` (local lake).
+
+        Notebooks that ``emrlab run`` executes in parallel share one lake; whoever builds a
+        shared dataset (the training set, the booster) holds its lock, the others wait and then
+        find it built.
+        """
+        import fcntl
+
+        path = self.root / ".locks" / f"{name}.lock"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with path.open("w") as handle:
+            fcntl.flock(handle, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(handle, fcntl.LOCK_UN)
 
     def clear(self, zone: str, *parts: str) -> None:
         """Delete the local folder of ``zone/parts...`` (local mode; a fresh start)."""

@@ -29,6 +29,16 @@ from .quizengine import ExamResult, grade, grade_item
 from .quizreport import breakdown_text, domain_chart_png, feedback_html, instructions, score_text
 
 MODES = ("practice", "exam")
+# ipywidgets draws radio labels one fixed-height line (long options overlap the next one and
+# push their radio button away) and checkbox labels unwrapped with an ellipsis: let them wrap.
+_STYLE = """<style>
+.emrlab-quiz .widget-radio-box label, .emrlab-quiz .emrlab-quiz-option .widget-label-basic {
+  height: auto; line-height: 1.4; padding: 3px 0; white-space: normal; overflow: visible;
+  display: flex; align-items: flex-start; }
+.emrlab-quiz .widget-radio-box input, .emrlab-quiz .emrlab-quiz-option .widget-label-basic input {
+  float: none; flex: none; order: -1; height: auto; margin-top: 2px; align-self: flex-start; }
+.emrlab-quiz .emrlab-quiz-option.widget-checkbox { height: auto; }
+</style>"""
 
 
 def _classes(widget: w.Widget, *names: str) -> w.Widget:
@@ -136,6 +146,7 @@ class QuizUI:
                     self.score,
                     self.chart,
                     self.ticker,
+                    w.HTML(_STYLE, layout=w.Layout(display="none")),
                 ]
             ),
             "emrlab-quiz",
