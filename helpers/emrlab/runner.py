@@ -45,6 +45,12 @@ def _execute(source: str, output: str, params: dict, timeout: int) -> dict:
 
     start = time.monotonic()
     result = {"status": "passed", "failed_cell": None, "error": ""}
+    # The kernel, Spark and xgboost inherit this worker's stdout/stderr: keep their chatter in
+    # a log next to the executed notebook instead of the terminal.
+    log = open(Path(output).with_suffix(".log"), "w")  # noqa: SIM115 - closed in finally
+    saved = os.dup(1), os.dup(2)
+    os.dup2(log.fileno(), 1)
+    os.dup2(log.fileno(), 2)
     try:
         papermill.execute_notebook(
             source,
@@ -60,6 +66,12 @@ def _execute(source: str, output: str, params: dict, timeout: int) -> dict:
         result.update(status="failed", failed_cell=exc.exec_count, error=f"{exc.ename}: {exc.evalue}")
     except Exception as exc:  # timeouts, dead kernels, unreadable notebooks: all are failures
         result.update(status="failed", error=f"{type(exc).__name__}: {exc}".strip())
+    finally:
+        os.dup2(saved[0], 1)
+        os.dup2(saved[1], 2)
+        os.close(saved[0])
+        os.close(saved[1])
+        log.close()
     result["duration_s"] = round(time.monotonic() - start, 1)
     try:
         result["figures"] = read(output)
