@@ -1,13 +1,15 @@
-"""Benchmark: the clickstream ETL in Spark local mode (the kit's emrlab.etl.run) and in DuckDB.
+"""Benchmark: the clickstream ETL in Spark local mode (the kit's emrlab.etl.run), DuckDB and Polars.
 
 Same generated files, same job: parse with an explicit field list, validate (quarantine by
 reason), de-duplicate on event_id (first by ts), sessionise (gap > 30 min, microseconds),
 per-session features, write events and sessions as Parquet partitioned by date (snappy).
 Each engine runs in its own subprocess; the table shows whole-process wall time, events/s,
-peak memory of the process tree (sampled with psutil) and the ratio to the fastest.
+peak memory of the process tree (sampled with psutil) and the ratio to the fastest. The
+engines' counts must agree: a ``MISMATCH`` line names each count that differs (exit status 1).
+The Polars engine lives in bench/etl_polars.py.
 
     .venv/bin/python bench/etl_bench.py                  # 1e5, 1e6, 1e7 events
-    .venv/bin/python bench/etl_bench.py --sizes 100000 1000000 --engines spark duckdb
+    .venv/bin/python bench/etl_bench.py --sizes 100000 1000000 --engines spark duckdb polars
 
 Needs the ``bench`` extra (duckdb, polars, psutil). Data and outputs go to --work (default: a
 temporary folder); generated inputs are reused across runs with the same size.
@@ -24,7 +26,8 @@ import tempfile
 import time
 from pathlib import Path
 
-ENGINES = ("spark", "duckdb")
+ENGINES = ("spark", "duckdb", "polars")
+COUNTS = ("rows_read", "quarantined", "duplicates", "curated", "sessions", "purchased")
 
 
 def run_spark(raw: str, out: str, shuffle: int) -> dict:
@@ -132,9 +135,27 @@ def run_duckdb(raw: str, out: str, threads: int) -> dict:
             "curated": e[0], "sessions": s[0], "purchased": int(s[1] or 0)}
 
 
+def run_polars(raw: str, out: str, threads: int) -> dict:
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    import etl_polars
+
+    return etl_polars.run(raw, out, threads)
+
+
+def mismatches(results: list[dict]) -> list[str]:
+    """One line per count on which the engines disagree (empty: all agree)."""
+    lines = []
+    for key in COUNTS:
+        seen = {r["engine"]: r[key] for r in results}
+        if len(set(seen.values())) > 1:
+            lines.append(f"MISMATCH {key}: " + ", ".join(f"{e}={v}" for e, v in seen.items()))
+    return lines
+
+
 def child(args) -> int:
     fn = {"spark": lambda: run_spark(args.raw, args.out, args.shuffle),
-          "duckdb": lambda: run_duckdb(args.raw, args.out, args.threads)}[args.engine]
+          "duckdb": lambda: run_duckdb(args.raw, args.out, args.threads),
+          "polars": lambda: run_polars(args.raw, args.out, args.threads)}[args.engine]
     print(json.dumps(fn()))
     return 0
 
@@ -168,7 +189,8 @@ def main() -> int:
     p.add_argument("--engines", nargs="+", default=list(ENGINES), choices=ENGINES)
     p.add_argument("--work", default="")
     p.add_argument("--shuffle", type=int, default=4, help="Spark shuffle partitions")
-    p.add_argument("--threads", type=int, default=os.cpu_count() or 2, help="DuckDB threads")
+    p.add_argument("--threads", type=int, default=os.cpu_count() or 2,
+                   help="DuckDB and Polars threads")
     p.add_argument("--engine", help=argparse.SUPPRESS)
     p.add_argument("--raw", help=argparse.SUPPRESS)
     p.add_argument("--out", help=argparse.SUPPRESS)
@@ -181,6 +203,7 @@ def main() -> int:
     print(f"work: {work}; cores: {os.cpu_count()}")
     header = (f"| {'events':>10} | {'engine':<7} | {'wall s':>7} | {'events/s':>9} | "
               f"{'peak MB':>8} | {'x fastest':>9} | counts (read/quar/dup/curated/sessions/purch)")
+    failed = False
     for n in args.sizes:
         raw = work / f"raw_{n}"
         if not (raw / "_manifest.json").exists():
@@ -192,12 +215,17 @@ def main() -> int:
         print(header)
         print("|" + "---|" * 7)
         for r in results:
-            counts = "/".join(str(r[k]) for k in ("rows_read", "quarantined", "duplicates",
-                                                   "curated", "sessions", "purchased"))
+            counts = "/".join(str(r[k]) for k in COUNTS)
             print(f"| {n:>10,} | {r['engine']:<7} | {r['wall_s']:>7.1f} | {n / r['wall_s']:>9,.0f} | "
                   f"{r['peak_mb']:>8,.0f} | {r['wall_s'] / best:>9.2f} | {counts}")
+        bad = mismatches(results)
+        for line in bad:
+            print(f"{n:,} events: {line}")
+        if len(results) > 1 and not bad:
+            print(f"{n:,} events: counts agree ({', '.join(r['engine'] for r in results)})")
+        failed = failed or bool(bad)
         sys.stdout.flush()
-    return 0
+    return 1 if failed else 0
 
 
 if __name__ == "__main__":
