@@ -6,10 +6,6 @@ once per test session instead of once per notebook.
 
 from __future__ import annotations
 
-import os
-import shutil
-from pathlib import Path
-
 import numpy as np
 import pandas as pd
 
@@ -32,28 +28,3 @@ def synthetic_sessions(n: int = 600, users: int = 150, seed: int = 0) -> pd.Data
     score = 0.8 * frame["n_carts"] + 0.01 * frame["cart_value"] - 4 + rng.normal(0, 1, n)
     frame["label"] = (score > np.quantile(score, 0.8)).astype("int32")
     return frame
-
-
-def training_lake() -> Path:
-    """A work dir whose lake holds the ETL's training set (built on first call)."""
-    from emrlab import aws, config, etl
-    from emrlab import spark as spark_mod
-
-    work = Path(os.environ["EMRLAB_WORK_DIR"]).parent / "ml-training-work"
-    marker = work / "lake" / "emrlab-local" / "ledger" / "clickstream" / "training_set.json"
-    if not marker.exists():
-        aws.setup(mode="local", work_dir=str(work))
-        try:
-            etl.ensure_training_set(spark_mod.session(), n_events=NOTEBOOK_EVENTS, seed=0)
-        finally:
-            config.reset()
-    return work
-
-
-def seed_work_dir(work_dir: Path) -> None:
-    """Copy the prebuilt training set's lake zones into ``work_dir``."""
-    source = training_lake() / "lake" / "emrlab-local"
-    target = Path(work_dir) / "lake" / "emrlab-local"
-    for zone in ("curated", "ledger"):
-        shutil.copytree(source / zone / "clickstream", target / zone / "clickstream",
-                        dirs_exist_ok=True)

@@ -208,8 +208,9 @@ def ensure_training_set(spark=None, n_events: int = 20000, seed: int = 0) -> str
     """The curated training set's path (or ``s3://`` URI), built from scratch when missing.
 
     Taught in notebooks/02_spark_etl.ipynb; used by notebooks 03-05 so that each runs on its
-    own. The lake's ``raw/clickstream``, ``quarantine/clickstream``, ``curated/clickstream`` and
-    ``ledger/clickstream`` are (re)written when the last build had other settings. Columns: see
+    own. Each ``(n_events, seed)`` gets its own ``clickstream-n<N>-s<seed>`` folder in the lake's
+    ``raw``, ``quarantine``, ``curated`` and ``ledger`` zones, built once (under a lock) and
+    then reused. Columns: see
     this module's docstring.
 
     Raises
@@ -231,20 +232,24 @@ def ensure_training_set(spark=None, n_events: int = 20000, seed: int = 0) -> str
         raise ConfigError("ensure_training_set in AWS mode needs Spark on an EMR cluster "
                           "(EMRFS reads s3://); run the notebook on EMR or use mode='local'")
     lake = Lake(settings)
-    sessions = lake.uri("curated", "clickstream", "sessions")
+    # One folder per (n_events, seed): notebooks running in parallel with different sizes never
+    # delete the files another one is reading.
+    name = f"clickstream-n{n_events}-s{seed}"
+    sessions = lake.uri("curated", name, "sessions")
     wanted = {"n_events": n_events, "seed": seed, "version": TRAINING_VERSION}
-    marker = lake.path("ledger", "clickstream", "training_set.json")
-    with lake.lock("clickstream"):  # parallel notebooks share the lake: build it once
+    marker = lake.path("ledger", name, "training_set.json")
+    with lake.lock(name):  # parallel notebooks share the lake: build it once
         if settings.is_local and marker.exists() and json.loads(marker.read_text()) == wanted:
             return sessions
         spark = spark or spark_mod.session()
-        raw_local = lake.path("raw", "clickstream")
-        for zone in ("raw", "quarantine", "curated"):
-            lake.clear(zone, "clickstream")
+        raw_local = lake.path("raw", name)
+        for zone in ("raw", "quarantine", "curated", "ledger"):
+            lake.clear(zone, name)
         datagen.generate(raw_local, n_events, seed=seed)
         if not settings.is_local:
-            lake.upload(raw_local, "raw", "clickstream")
-        run(spark, lake.uri("raw", "clickstream"), lake.uri("curated", "clickstream"),
-            lake.uri("quarantine", "clickstream"), ledger=lake.uri("ledger", "clickstream"))
-        marker.write_text(json.dumps(wanted))
+            lake.upload(raw_local, "raw", name)
+        run(spark, lake.uri("raw", name), lake.uri("curated", name),
+            lake.uri("quarantine", name), ledger=lake.uri("ledger", name))
+        marker = lake.path("ledger", name, "training_set.json")
+        marker.write_text(json.dumps(wanted))  # written last: a complete build
     return sessions
