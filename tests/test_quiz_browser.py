@@ -26,13 +26,13 @@ import secrets
 import signal
 import subprocess
 import sys
-import time
 import urllib.request
 from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
 
+from emrlab.labserver import wait_until_up
 from tests.conftest import ROOT
 
 NOTEBOOK = "quiz/emr_and_spark.ipynb"
@@ -144,19 +144,6 @@ def _write_settings(settings_dir: Path) -> None:
         path.write_text(json.dumps(value))
 
 
-def _wait_up(proc: subprocess.Popen, url: str) -> bool:
-    """True once ``url`` answers; False at once if JupyterLab exited, or after START_S."""
-    deadline = time.monotonic() + START_S
-    while time.monotonic() < deadline and proc.poll() is None:
-        try:
-            with urllib.request.urlopen(url, timeout=2) as reply:
-                if reply.status == 200:
-                    return True
-        except OSError:
-            time.sleep(0.3)
-    return False
-
-
 def _stop(proc: subprocess.Popen, base: str, token: str) -> None:
     """Shut JupyterLab down (kernels included) through its API; signals as a fallback."""
     if proc.poll() is None:
@@ -223,7 +210,7 @@ def lab(tmp_path_factory, quiz_items):
         proc = subprocess.Popen(cmd, cwd=root, env=env, stdout=out, stderr=subprocess.STDOUT,
                                 start_new_session=True)
     try:
-        if not _wait_up(proc, f"{base}/api/status?token={token}"):
+        if not wait_until_up(f"{base}/api/status?token={token}", proc, timeout=START_S):
             pytest.fail(f"JupyterLab did not start in {START_S} s:\n{log.read_text()[-3000:]}")
         yield f"{base}/lab/tree/quiz.ipynb?token={token}", log
     finally:
