@@ -85,14 +85,23 @@ def _frame(spark, rows):
 T0 = dt.datetime(2026, 11, 1, 10, 0, 0)
 
 
-def test_dedup_keeps_the_first_by_ts_then_by_the_other_columns(spark):
+@pytest.mark.parametrize("max_ids", [etl_sessions.BROADCAST_MAX_IDS, 1, 0],
+                         ids=["broadcast", "window-at-limit", "window"])
+def test_dedup_keeps_the_first_by_ts_then_by_the_other_columns(spark, monkeypatch, max_ids):
+    # max_ids=1 (two duplicated ids) and 0 force the window over every row: same answer.
+    monkeypatch.setattr(etl_sessions, "BROADCAST_MAX_IDS", max_ids)
     rows = [("a", T0 + dt.timedelta(seconds=5), "u1", "view", 3.0),
             ("a", T0, "u1", "view", 2.0),
             ("a", T0, "u1", "view", 1.0),
+            ("c", T0, "u3", "view", 1.0),
+            ("c", T0, "u9", "view", 1.0),  # same id, another user: still one event
             ("b", T0, "u2", "view", 1.0)]
     for order in (rows, rows[::-1]):
-        out = {r["event_id"]: r for r in etl_sessions.deduplicate(_frame(spark, order)).collect()}
+        got = etl_sessions.deduplicate(_frame(spark, order)).collect()
+        out = {r["event_id"]: r for r in got}
+        assert len(got) == 3 and set(out) == {"a", "b", "c"}
         assert out["a"]["ts"] == T0 and out["a"]["price"] == 1.0 and out["a"]["n_copies"] == 3
+        assert out["c"]["user_id"] == "u3" and out["c"]["n_copies"] == 2
         assert out["b"]["n_copies"] == 1
 
 

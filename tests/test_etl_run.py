@@ -69,8 +69,15 @@ def test_layout_is_partitioned_by_date_with_one_file_per_day(first_run, spark):
 def test_rerun_is_idempotent_and_codec_is_a_parameter(first_run, spark):
     man, ledger, out, _ = first_run
     before = spark.read.parquet(out["curated"] + "/sessions").orderBy("session_id").collect()
+    held = spark.sparkContext._jsc.getPersistentRDDs().size()
+    spark.conf.set("spark.sql.maxConcurrentOutputFileWriters", "3")
     again = etl.run(spark, out["raw"], out["curated"], out["quarantine"], "zstd",
                     ledger=out["ledger"], run_id="again")
+    # the run frees the rows it held and puts back the write settings it changed
+    assert spark.sparkContext._jsc.getPersistentRDDs().size() == held
+    assert spark.conf.get("spark.sql.maxConcurrentOutputFileWriters") == "3"
+    assert spark.conf.get("spark.sql.optimizer.plannedWrite.enabled") == "true"
+    spark.conf.unset("spark.sql.maxConcurrentOutputFileWriters")
     assert (again.rows_curated, again.quarantined, again.files) == (
         ledger.rows_curated, ledger.quarantined, ledger.files)
     after = spark.read.parquet(out["curated"] + "/sessions").orderBy("session_id").collect()
