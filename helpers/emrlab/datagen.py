@@ -39,18 +39,22 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 
+from .datagen_events import (  # noqa: F401  (the constants are part of datagen's API)
+    CATEGORIES,
+    COUNTRIES,
+    DAY_US,
+    DEVICES,
+    EVENT_TYPES,
+    GAP_30_MIN_US,
+    World,
+    clean_lines,
+    sessions,
+    ts_text,
+)
 from .exceptions import ParameterError
 from .params import Param, validate
 
-EVENT_TYPES = ("view", "search", "add_to_cart", "remove_from_cart", "purchase")
-DEVICES = ("mobile", "desktop", "tablet")
-COUNTRIES = ("DE", "FR", "GB", "US", "ES", "IT", "NL", "PL", "SE", "JP", "BR", "IN")
-CATEGORIES = (
-    "books", "music", "garden", "toys", "games", "kitchen", "sports", "beauty", "shoes",
-    "phones", "laptops", "cameras", "grocery", "pets", "baby", "tools", "office", "auto",
-)
 REQUIRED = ("event_id", "ts", "user_id", "event_type", "device", "country")
 FAULT_KINDS = (
     "malformed_json", "missing_field", "wrong_type", "invalid_enum", "out_of_window",
@@ -60,8 +64,6 @@ ODDITIES = ("bom", "crlf", "invalid_utf8", "huge_line", "missing_day")
 NON_ASCII_QUERIES = ("café crème", "Fußballschuhe", "東京 ガイド", "smörgåsbord", "jalapeño 🌶")
 HUGE_LINE_CHARS = 2_000_000  # the oversized line a ``huge_line`` oddity writes (ETL limit: 1 MB)
 CHUNK_EVENTS = 100_000  # events generated at once: bounds memory at any n_events
-DAY_US = 86_400_000_000
-GAP_30_MIN_US = 1_800_000_000
 
 
 @dataclass
@@ -119,87 +121,6 @@ REASON_OF = {
 }
 
 
-class _World:
-    """Users, products and their fixed attributes for one seed and size."""
-
-    def __init__(self, rng: np.random.Generator, n_events: int):
-        self.n_users = max(50, n_events // 40)
-        ranks = np.arange(1, self.n_users + 1)
-        self.user_cdf = np.cumsum(1.0 / ranks**1.1)
-        self.user_cdf /= self.user_cdf[-1]
-        self.user_buy = np.where(ranks <= max(1, self.n_users // 100), 0.35, 0.12)
-        self.user_device = rng.choice(3, self.n_users, p=[0.55, 0.35, 0.10])
-        self.user_country = rng.integers(0, len(COUNTRIES), self.n_users)
-        self.n_products = 2000
-        pranks = np.arange(1, self.n_products + 1)
-        self.product_cdf = np.cumsum(1.0 / pranks**1.2)
-        self.product_cdf /= self.product_cdf[-1]
-        self.product_cat = rng.integers(0, len(CATEGORIES), self.n_products)
-        self.product_price = np.round(rng.lognormal(3.0, 0.8, self.n_products), 2)
-
-
-def _sessions(rng, world: _World, n: int, day_start_us: int) -> pd.DataFrame:
-    """At least ``n`` clean events of whole sessions within one day, sorted by time."""
-    n_sessions = max(1, int(n / 7) + 16)
-    length = np.minimum(rng.geometric(1 / 8, n_sessions), 60)
-    while length.sum() < n:
-        length = np.concatenate([length, np.minimum(rng.geometric(1 / 8, n_sessions), 60)])
-    n_sessions = len(length)
-    user = np.searchsorted(world.user_cdf, rng.random(n_sessions))
-    intent = rng.random(n_sessions) < world.user_buy[user]
-    total = int(length.sum())
-    sess = np.repeat(np.arange(n_sessions), length)
-    first = np.concatenate([[0], np.cumsum(length)[:-1]])
-    pos = np.arange(total) - np.repeat(first, length)
-    gap = rng.exponential(40e6, total).astype(np.int64) + 1000
-    special = rng.random(total)
-    gap[special < 0.01] = GAP_30_MIN_US  # exactly 30:00: the same session
-    gap[(special >= 0.01) & (special < 0.015)] = GAP_30_MIN_US + 123  # 30:00.000123: a new one
-    gap[pos == 0] = 0
-    offset = np.cumsum(gap) - np.repeat(np.cumsum(gap)[first], length)
-    duration = offset[np.cumsum(length) - 1]
-    start = (rng.random(n_sessions) * np.maximum(DAY_US - 1 - duration, 1)).astype(np.int64)
-    ts = day_start_us + np.repeat(start, length) + offset
-    u = rng.random(total)
-    cart_p = np.where(intent[sess], 0.30, 0.08)
-    etype = np.where(u < 0.12, 1, np.where(u < 0.12 + cart_p, 2, np.where(u > 0.96, 3, 0)))
-    has_cart = np.maximum.reduceat((etype == 2).astype(np.int8), first) > 0
-    buys = has_cart & (rng.random(n_sessions) < np.where(intent, 0.75, 0.05))
-    last = np.cumsum(length) - 1
-    etype[last[buys]] = 4
-    product = np.searchsorted(world.product_cdf, rng.random(total))
-    is_search = etype == 1
-    has_qty = (etype == 2) | (etype == 4)
-    frame = pd.DataFrame({
-        "ts_us": ts,
-        "user_id": pd.Series(np.char.mod("u%07d", user[sess])),
-        "event_type": np.asarray(EVENT_TYPES)[etype],
-        "product_id": np.where(is_search, None, np.char.mod("p%05d", product)),
-        "category": np.where(is_search, None, np.asarray(CATEGORIES)[world.product_cat[product]]),
-        "price": np.where(is_search, np.nan, world.product_price[product]),
-        "quantity": np.where(has_qty, rng.integers(1, 4, total), -1),
-        "device": np.asarray(DEVICES)[world.user_device[user[sess]]],
-        "country": np.asarray(COUNTRIES)[world.user_country[user[sess]]],
-        "query": np.where(is_search, np.asarray(CATEGORIES)[product % len(CATEGORIES)], None),
-    })
-    return frame.sort_values("ts_us", kind="stable").reset_index(drop=True)
-
-
-def _ts_text(ts_us: np.ndarray) -> np.ndarray:
-    return np.char.add(np.datetime_as_string(ts_us.astype("datetime64[us]"), unit="us"), "Z")
-
-
-def _clean_lines(frame: pd.DataFrame, ids: np.ndarray) -> list[str]:
-    out = pd.DataFrame({"event_id": ids, "ts": _ts_text(frame["ts_us"].to_numpy())})
-    for col in ("user_id", "event_type", "product_id", "category", "price"):
-        out[col] = frame[col]
-    out["quantity"] = frame["quantity"].where(frame["quantity"] > 0).astype("Int64")
-    for col in ("device", "country", "query"):
-        out[col] = frame[col]
-    text = out.to_json(orient="records", lines=True, force_ascii=False, double_precision=2)
-    return text.rstrip("\n").split("\n")
-
-
 def _fault(kind: str, line: str, rng, ts_us: int) -> str:
     """The faulty version of a clean line."""
     rec = json.loads(line)
@@ -225,7 +146,7 @@ def _fault(kind: str, line: str, rng, ts_us: int) -> str:
         rec[key] = bad
     elif kind == "out_of_window":
         shift = DAY_US if rng.random() < 0.5 else -DAY_US
-        rec["ts"] = str(_ts_text(np.array([ts_us + shift]))[0])
+        rec["ts"] = str(ts_text(np.array([ts_us + shift]))[0])
     elif kind == "non_ascii":
         rec.update(event_type="search", product_id=None, category=None, price=None,
                    quantity=None, query=NON_ASCII_QUERIES[int(rng.integers(len(NON_ASCII_QUERIES)))])
@@ -239,10 +160,10 @@ def _day_lines(rng, world, n: int, day: dt.date, day_idx: int, fault_rate: float
     done = 0
     while done < n:
         m = min(CHUNK_EVENTS, n - done)
-        frame = _sessions(rng, world, m, day_start_us).iloc[:m]
+        frame = sessions(rng, world, m, day_start_us).iloc[:m]
         seq = np.arange(done, done + m)
         ids = np.char.mod(f"ev{day:%Y%m%d}%09d", seq)
-        lines = _clean_lines(frame, ids)
+        lines = clean_lines(frame, ids)
         ts = frame["ts_us"].to_numpy()
         faulty = np.flatnonzero(rng.random(m) < fault_rate)
         kinds = rng.integers(0, len(FAULT_KINDS), len(faulty))
@@ -260,7 +181,7 @@ def _day_lines(rng, world, n: int, day: dt.date, day_idx: int, fault_rate: float
                 later = int(ts[j]) + int(rng.integers(1, 1000)) * 1000
                 if rng.random() < 0.5 and later < day_start_us + DAY_US:
                     rec = json.loads(copy)  # redelivered with a later timestamp: keep the first
-                    rec["ts"] = str(_ts_text(np.array([later]))[0])
+                    rec["ts"] = str(ts_text(np.array([later]))[0])
                     copy = json.dumps(rec, ensure_ascii=False, separators=(",", ":"))
                 lines[i] = copy
             else:
@@ -329,7 +250,7 @@ def generate(out_dir, n_events: int, seed: int = 0, days: int = 3, start_date: s
     for old in out.glob("date=*/part-*"):
         old.unlink()
     rng = np.random.default_rng(seed)
-    world = _World(rng, n_events)
+    world = World(rng, n_events)
     planted: Counter = Counter()
     man = Manifest(str(out), n_events, seed, days, start_date, fault_rate, gzip, list(oddities))
     per_day = [n_events // days + (1 if d < n_events % days else 0) for d in range(days)]
