@@ -62,7 +62,7 @@ def parse_line(item, line: str):
 
     Taught in quiz/practice_exam.ipynb (terminal mode).
     """
-    from .quizbank import MatchingQuestion, SingleQuestion
+    from .quizschema import MatchingQuestion, SingleQuestion
 
     text = line.strip()
     if not text:

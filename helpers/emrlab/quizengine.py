@@ -39,13 +39,13 @@ from pathlib import Path
 from typing import Any
 
 from .exceptions import AnswerError
-from .quizbank import (
+from .quizblueprint import blueprint
+from .quizschema import (
     CaseStudy,
     MatchingQuestion,
     MultipleQuestion,
     OrderingQuestion,
     SingleQuestion,
-    blueprint,
 )
 
 NO_DOMAIN = "-"

@@ -32,16 +32,14 @@ from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
-from .quizbank import (
-    BLUEPRINTS,
+from .quizbank import default_bank_dir, flatten, parse_file
+from .quizblueprint import BLUEPRINTS
+from .quizschema import (
     CaseStudy,
     MatchingQuestion,
     MultipleQuestion,
     OrderingQuestion,
     SingleQuestion,
-    default_bank_dir,
-    flatten,
-    parse_file,
 )
 
 # Kit paths that count as valid references before the notebooks and labs exist.

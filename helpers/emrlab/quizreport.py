@@ -12,8 +12,9 @@ import html
 import io
 from collections import Counter
 
-from .quizbank import MatchingQuestion, MultipleQuestion, OrderingQuestion, blueprint
+from .quizblueprint import blueprint
 from .quizengine import ExamResult, ItemResult
+from .quizschema import MatchingQuestion, MultipleQuestion, OrderingQuestion
 
 
 def _fmt(value) -> str:

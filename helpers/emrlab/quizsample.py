@@ -12,14 +12,9 @@ import random
 from collections import Counter
 
 from .exceptions import QuizError
-from .quizbank import (
-    CaseStudy,
-    MatchingQuestion,
-    MultipleQuestion,
-    OrderingQuestion,
-    blueprint,
-    flatten,
-)
+from .quizbank import flatten
+from .quizblueprint import blueprint
+from .quizschema import CaseStudy, MatchingQuestion, MultipleQuestion, OrderingQuestion
 
 # Topic groups behind the topic notebooks (quiz/emr_and_spark.ipynb, quiz/ml_on_aws.ipynb).
 TOPIC_GROUPS: dict[str, tuple[str, ...]] = {

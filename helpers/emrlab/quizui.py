@@ -24,9 +24,10 @@ from collections.abc import Callable
 import ipywidgets as w
 
 from .exceptions import QuizError
-from .quizbank import MatchingQuestion, MultipleQuestion, OrderingQuestion, blueprint
+from .quizblueprint import blueprint
 from .quizengine import ExamResult, grade, grade_item
 from .quizreport import breakdown_text, domain_chart_png, feedback_html, instructions, score_text
+from .quizschema import MatchingQuestion, MultipleQuestion, OrderingQuestion
 
 MODES = ("practice", "exam")
 # ipywidgets draws radio labels one fixed-height line (long options overlap the next one and
