@@ -20,6 +20,7 @@ run: install
 
 test: install
 	$(BIN)/ruff check .
+	$(BIN)/mypy
 	$(BIN)/emrlab release --check
 	$(BIN)/pytest $(PYTEST_ARGS)
 	$(BIN)/pytest -p no:cacheprovider --nbval quiz/ --nbval-sanitize-with quiz/nbval_sanitize.cfg
@@ -37,4 +38,4 @@ release: install
 	$(BIN)/emrlab release
 
 clean:
-	rm -rf runs .pytest_cache .ruff_cache
+	rm -rf runs .pytest_cache .ruff_cache .mypy_cache

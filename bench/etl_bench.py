@@ -1,4 +1,4 @@
-"""Benchmark: the clickstream ETL in Spark local mode (the kit's emrlab.etl.run), DuckDB and Polars.
+"""Benchmark: the clickstream ETL in Spark local mode (the kit's emrlab.etl.job.run), DuckDB and Polars.
 
 Same generated files, same job: parse with an explicit field list, validate (quarantine by
 reason), de-duplicate on event_id (first by ts), sessionise (gap > 30 min, microseconds),
@@ -33,7 +33,7 @@ COUNTS = ("rows_read", "quarantined", "duplicates", "curated", "sessions", "purc
 
 def run_spark(raw: str, out: str, shuffle: int, memory: str, gc: str) -> dict:
     import emrlab
-    from emrlab import etl
+    from emrlab.etl import job as etl
 
     emrlab.config.configure(work_dir=str(Path(out) / "work"))
     # Local mode runs everything in the driver JVM: its heap is all the memory Spark gets.
@@ -204,7 +204,7 @@ def main() -> int:
     args = p.parse_args()
     if args.engine:
         return child(args)
-    from emrlab import datagen
+    from emrlab.etl import datagen
 
     work = Path(args.work or tempfile.mkdtemp(prefix="etl-bench-"))
     print(f"work: {work}; cores: {os.cpu_count()}; spark: {args.shuffle} shuffle partitions, "

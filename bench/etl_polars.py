@@ -1,7 +1,7 @@
-"""The clickstream ETL in Polars, for bench/etl_bench.py: the rules of emrlab.etl, line for line.
+"""The clickstream ETL in Polars, for bench/etl_bench.py: the rules of emrlab.etl.job, line for line.
 
-Mirrors ``emrlab.etl_rules`` (read each line as text, parse with an explicit field list, one
-quarantine reason per line, first in ``REASONS`` order) and ``emrlab.etl_sessions`` (keep the
+Mirrors ``emrlab.etl.rules`` (read each line as text, parse with an explicit field list, one
+quarantine reason per line, first in ``REASONS`` order) and ``emrlab.etl.sessions`` (keep the
 first copy of each event_id by a total order, a new session after a gap strictly greater than
 ``gap_minutes`` in microseconds, features from pre-purchase events only), all in UTC.
 
@@ -36,7 +36,7 @@ COUNTRY = r"^[A-Z]{2}$"
 MAX_LINE_CHARS = 1_000_000
 EVENT_COLUMNS = ("event_id", "ts", "user_id", "session_id", "event_type", "product_id",
                  "category", "price", "quantity", "device", "country", "query", "date")
-# The dedup order after ts (emrlab.etl_sessions._PAYLOAD): Spark's struct min puts nulls first.
+# The dedup order after ts (emrlab.etl.sessions._PAYLOAD): Spark's struct min puts nulls first.
 PAYLOAD = ("ts", "user_id", "event_type", "product_id", "category", "price", "quantity",
            "device", "country", "query", "date")
 _DAY = re.compile(r"date=(\d{4}-\d{2}-\d{2})$")
@@ -171,7 +171,7 @@ def sessionise(valid, gap_minutes: float = 30):
 
 
 def session_features(s):
-    """One row per session, the columns of ``emrlab.etl_sessions.session_features``."""
+    """One row per session, the columns of ``emrlab.etl.sessions.session_features``."""
     import polars as pl
 
     pre, etype, ts = pl.col("_pre"), pl.col("event_type"), pl.col("ts")

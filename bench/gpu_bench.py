@@ -5,10 +5,10 @@ Usage::
     python bench/gpu_bench.py                      # default sizes, both workloads
     python bench/gpu_bench.py --sizes 10000,100000,1000000 --epochs 3 --rounds 50
 
-Runs the pure training functions of ``emrlab.nettrain`` (the PyTorch network of notebook 04,
+Runs the pure training functions of ``emrlab.ml.nettrain`` (the PyTorch network of notebook 04,
 and plain XGBoost where xgboost is installed) without Spark, on synthetic data shaped like the
 session features, and prints one row per workload and size: seconds on CPU, seconds on the GPU
-(when ``emrlab.gpu`` sees one and the library's build can use it) and the speedup. A workload
+(when ``emrlab.ml.gpu`` sees one and the library's build can use it) and the speedup. A workload
 whose library is absent is skipped with a message; XGBoost on the GPU needs a CUDA build of
 xgboost (``pip install -e '.[gpu]'``), not ``xgboost-cpu``.
 
@@ -29,14 +29,16 @@ from pathlib import Path
 def _modules():
     """``(gpu, nettrain)`` from the installed package, or straight from the source folder."""
     try:
-        from emrlab import gpu, nettrain
+        from emrlab.ml import gpu, nettrain
     except ImportError:
+        # Bare packages whose __init__ is not run: only the three modules (and NumPy) load.
         folder = Path(__file__).resolve().parents[1] / "helpers" / "emrlab"
-        light = types.ModuleType("emrlab_light")
-        light.__path__ = [str(folder)]
-        sys.modules["emrlab_light"] = light
-        gpu = importlib.import_module("emrlab_light.gpu")
-        nettrain = importlib.import_module("emrlab_light.nettrain")
+        for name, path in (("emrlab", folder), ("emrlab.ml", folder / "ml")):
+            package = types.ModuleType(name)
+            package.__path__ = [str(path)]
+            sys.modules[name] = package
+        gpu = importlib.import_module("emrlab.ml.gpu")
+        nettrain = importlib.import_module("emrlab.ml.nettrain")
     return gpu, nettrain
 
 

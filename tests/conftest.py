@@ -33,7 +33,7 @@ os.environ.update(
 @pytest.fixture(scope="session")
 def emulator() -> str:
     """The session's emulator address (started in this process, shared with kernels)."""
-    from emrlab import localaws
+    from emrlab.local import emulator as localaws
 
     os.environ.pop(localaws.ENDPOINT_ENV, None)
     endpoint = localaws.start()

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import yaml
 
-from emrlab import quizbank
+from emrlab.quiz import bank as quizbank
 from tests.conftest import ROOT
 
 FIXTURE_BANK = ROOT / "tests" / "fixtures" / "quiz" / "bank"

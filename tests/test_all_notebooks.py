@@ -11,7 +11,8 @@ import pandas as pd
 import papermill
 import pytest
 
-from emrlab import figures, gpu, nettrain, runner
+from emrlab import figures, runner
+from emrlab.ml import gpu, nettrain
 from tests.conftest import ROOT
 
 pytestmark = [pytest.mark.notebook, pytest.mark.slow]

@@ -7,7 +7,18 @@ import pytest
 from botocore.stub import Stubber
 
 from emrlab import config
-from emrlab.costs import (
+from emrlab.emr import (
+    ClusterSpec,
+    EbsVolume,
+    FleetType,
+    InstanceFleet,
+    core,
+    fetch_prices,
+    on_demand_usd,
+    primary,
+    task,
+)
+from emrlab.emr.costs import (
     billed_hours,
     compare_task_markets,
     compare_transient_persistent,
@@ -16,9 +27,7 @@ from emrlab.costs import (
     instance_price,
     load_prices,
 )
-from emrlab.emrspec import ClusterSpec, EbsVolume, FleetType, InstanceFleet, core, primary, task
 from emrlab.exceptions import ConfigError, PriceNotFoundError, SpecError
-from emrlab.pricing import fetch_prices, on_demand_usd
 
 
 def spec() -> ClusterSpec:

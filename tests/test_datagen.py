@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from emrlab import datagen
+from emrlab.etl import datagen
 from emrlab.exceptions import ParameterError
 
 

@@ -4,17 +4,17 @@ import copy
 
 import pytest
 
-from emrlab.emrgpu import gpu_cluster
-from emrlab.emrlint import RULES, at_least, lint
-from emrlab.emrspec import (
+from emrlab.emr import (
     ClusterSpec,
     EbsVolume,
     InstanceFleet,
     ManagedScaling,
     core,
+    gpu_cluster,
     primary,
     task,
 )
+from emrlab.emr.lint import RULES, at_least, lint
 from emrlab.exceptions import SpecError
 
 

@@ -5,21 +5,24 @@ import json
 import pytest
 import yaml
 
-from emrlab.emrspec import (
+from emrlab.emr import (
     BootstrapAction,
     ClusterSpec,
     EbsVolume,
     FleetType,
     InstanceFleet,
     ManagedScaling,
+    cli_to_run_job_flow,
     configuration,
     core,
+    is_cli_shape,
+    load_spec,
     primary,
-    spark_step,
+    save_spec,
     task,
 )
-from emrlab.emrspecio import cli_to_run_job_flow, is_cli_shape, load_spec, save_spec
-from emrlab.emrvalidate import validate
+from emrlab.emr.spec import spark_step
+from emrlab.emr.validate import validate
 from emrlab.exceptions import SpecError
 
 

@@ -5,9 +5,8 @@ import json
 
 import pytest
 
-from emrlab import spec_cli
-from emrlab.emrspec import ClusterSpec, core, primary, task
-from emrlab.emrspecio import save_spec
+from emrlab.cli import spec as spec_cli
+from emrlab.emr import ClusterSpec, core, primary, save_spec, task
 from emrlab.exceptions import SpecError
 
 

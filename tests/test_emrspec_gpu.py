@@ -2,9 +2,9 @@
 
 import pytest
 
-from emrlab.emrgpu import CGROUP_V1_SCRIPT, gpu_cluster, rapids_configurations
-from emrlab.emrlint import at_least, lint
-from emrlab.emrvalidate import find_classification, validate
+from emrlab.emr import CGROUP_V1_SCRIPT, gpu_cluster, rapids_configurations
+from emrlab.emr.lint import at_least, lint
+from emrlab.emr.validate import find_classification, validate
 from emrlab.exceptions import SpecError
 
 

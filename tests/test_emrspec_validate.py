@@ -1,11 +1,11 @@
-"""emrlab.emrvalidate: the botocore EMR model plus the rules it cannot express, with field paths."""
+"""emrlab.emr.validate: the botocore EMR model plus the rules it cannot express, with field paths."""
 
 import copy
 
 import pytest
 
-from emrlab.emrspec import ClusterSpec, InstanceFleet, ManagedScaling, core, primary, task
-from emrlab.emrvalidate import is_arm, is_gpu, validate
+from emrlab.emr import ClusterSpec, InstanceFleet, ManagedScaling, core, primary, task
+from emrlab.emr.validate import is_arm, is_gpu, validate
 from emrlab.exceptions import SpecError
 
 

@@ -1,10 +1,9 @@
 """Property: on any generated dirty input the ledger balances and agrees with the manifest."""
 
 import pytest
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
+from hypothesis import HealthCheck, given, settings, strategies as st
 
-from emrlab import datagen, etl
+from emrlab.etl import datagen, job as etl
 
 pytestmark = pytest.mark.spark
 

@@ -5,7 +5,7 @@ import json
 
 import pytest
 
-from emrlab import etl_rules, etl_sessions
+from emrlab.etl import rules as etl_rules, sessions as etl_sessions
 
 pytestmark = pytest.mark.spark
 

@@ -5,8 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from emrlab import datagen, etl
-from emrlab.etl_ledger import Ledger
+from emrlab.etl import Ledger, datagen, job as etl
 from emrlab.exceptions import EtlInputError, LedgerMismatch, ParameterError
 
 pytestmark = pytest.mark.spark

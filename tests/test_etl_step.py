@@ -2,9 +2,8 @@
 
 import pytest
 
-from emrlab import datagen, emrsteps, etl, lifecycle
-from emrlab.etl_ledger import Ledger
-from emrlab.lake import Lake
+from emrlab.emr import lifecycle, steps as emrsteps
+from emrlab.etl import Lake, Ledger, datagen, job as etl
 from tests.localemr_helpers import request
 
 SCRIPT = etl.__file__.replace("etl.py", "jobs/clickstream_etl.py")

@@ -1,12 +1,12 @@
-"""emrlab.gpu: what the machine has, and the device decided before training."""
+"""emrlab.ml.gpu: what the machine has, and the device decided before training."""
 
 import os
 import stat
 
 import pytest
 
-from emrlab import gpu
 from emrlab.exceptions import DeviceError, EmrlabError
+from emrlab.ml import gpu
 
 NO_GPU = gpu.GpuInfo()
 ONE_GPU = gpu.GpuInfo(gpus=[{"name": "NVIDIA T4", "driver": "550.1", "memory_mib": 15360,

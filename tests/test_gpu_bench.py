@@ -1,4 +1,4 @@
-"""The pure training functions (emrlab.nettrain) and bench/gpu_bench.py at tiny sizes."""
+"""The pure training functions (emrlab.ml.nettrain) and bench/gpu_bench.py at tiny sizes."""
 
 import importlib.util
 import sys
@@ -6,8 +6,8 @@ import sys
 import numpy as np
 import pytest
 
-from emrlab import nettrain
 from emrlab.exceptions import DeviceError, ModelError
+from emrlab.ml import nettrain
 from tests.conftest import ROOT
 
 needs_torch = pytest.mark.skipif(not nettrain.torch_available(), reason="torch extra absent")
@@ -21,7 +21,7 @@ def load_bench():
 
 
 def test_nettrain_does_not_import_spark_or_torch():
-    code = ("import sys, emrlab.nettrain, emrlab.gpu; "
+    code = ("import sys, emrlab.ml.nettrain, emrlab.ml.gpu; "
             "print(sorted(m for m in ('pyspark', 'torch', 'xgboost') if m in sys.modules))")
     import subprocess
 
@@ -116,10 +116,17 @@ def test_bench_loads_its_modules_without_the_emrlab_package(monkeypatch):
     for name in [m for m in sys.modules if m == "emrlab" or m.startswith("emrlab.")]:
         monkeypatch.delitem(sys.modules, name)
     monkeypatch.setitem(sys.modules, "emrlab", None)  # "import emrlab" now fails
-    gpu_mod, net_mod = bench._modules()
-    assert gpu_mod.__name__ == "emrlab_light.gpu" and net_mod.__name__ == "emrlab_light.nettrain"
-    assert net_mod.synthetic(10, 2)[0].shape == (10, 2)
-    monkeypatch.delitem(sys.modules, "emrlab_light", raising=False)
+    before = set(sys.modules)
+    try:
+        gpu_mod, net_mod = bench._modules()
+        assert not hasattr(sys.modules["emrlab"], "setup")  # the bare package, not the kit's
+        assert gpu_mod.__file__.endswith(("ml/gpu.py", "ml\\gpu.py"))
+        assert net_mod.__name__ == "emrlab.ml.nettrain"
+        assert net_mod.synthetic(10, 2)[0].shape == (10, 2)
+    finally:
+        for name in set(sys.modules) - before:
+            if name == "emrlab" or name.startswith("emrlab."):
+                del sys.modules[name]
 
 
 def test_bench_rejects_bad_arguments():

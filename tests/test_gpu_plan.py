@@ -2,8 +2,9 @@
 
 import pytest
 
-from emrlab import costs, emrvalidate, gpuplan
+from emrlab.emr import costs, validate as emrvalidate
 from emrlab.exceptions import SpecError
+from emrlab.ml import gpuplan
 
 
 @pytest.fixture(scope="module")

@@ -3,8 +3,8 @@
 import numpy as np
 import pytest
 
-from emrlab import gpu, nettrain, torchdist
 from emrlab.exceptions import DeviceError, ModelError
+from emrlab.ml import gpu, nettrain, torchdist
 
 CPU = gpu.resolve_device("cpu")
 

@@ -8,7 +8,8 @@ import nbformat
 import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
-from emrlab import gradecli, grading, release
+from emrlab.classroom import grading, release
+from emrlab.cli import grade as gradecli
 from emrlab.exceptions import ParameterError
 
 KERNEL = {"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}}
@@ -195,7 +196,7 @@ def test_student_names(tmp_path):
 
 
 def test_gradebook_merges_assignments(tmp_path):
-    from emrlab import gradebook
+    from emrlab.classroom import gradebook
 
     def grade(student, assignment, points):
         return {"student": student, "assignment": assignment, "points": points, "max_points": 4.0,
@@ -213,7 +214,7 @@ def test_quiz_results_join_the_same_gradebook(tmp_path):
     """Headless quiz notebooks (or answer files) are graded by re-running the kit's quiz."""
     import papermill
 
-    from emrlab import quizbank, quizengine, quizsample
+    from emrlab.quiz import bank as quizbank, engine as quizengine, sample as quizsample
     from tests.conftest import ROOT
 
     items = quizsample.build_quiz(quizbank.load_bank().questions, exam="mla-c01", n=4, seed=3)

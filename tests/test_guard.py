@@ -8,8 +8,9 @@ import boto3
 import pytest
 
 import emrlab
-from emrlab import aws, config, localaws
+from emrlab import aws, config, uris
 from emrlab.exceptions import EmulatorError, EndpointGuardError
+from emrlab.local import emulator as localaws
 
 
 def test_plain_boto3_reaches_the_emulator(settings):
@@ -55,11 +56,11 @@ def test_guard_lets_aws_mode_through(settings, monkeypatch):
 
 
 def test_loopback_detection():
-    assert localaws.is_loopback_url("http://127.0.0.1:5000")
-    assert localaws.is_loopback_url("http://localhost:1")
-    assert localaws.is_loopback_url("http://[::1]:8080/x")
-    assert not localaws.is_loopback_url("https://s3.amazonaws.com")
-    assert not localaws.is_loopback_url("http://128.0.0.1")
+    assert uris.is_loopback_url("http://127.0.0.1:5000")
+    assert uris.is_loopback_url("http://localhost:1")
+    assert uris.is_loopback_url("http://[::1]:8080/x")
+    assert not uris.is_loopback_url("https://s3.amazonaws.com")
+    assert not uris.is_loopback_url("http://128.0.0.1")
 
 
 def test_shared_endpoint_must_be_loopback(monkeypatch):
@@ -75,7 +76,7 @@ def test_child_process_shares_the_emulator(settings):
         "import emrlab, boto3\n"
         "s = emrlab.setup()\n"
         "print(boto3.client('s3').get_object(Bucket=s.bucket, Key='shared')['Body'].read())\n"
-        "from emrlab import localaws; print(localaws.running_in_process())\n"
+        "from emrlab.local import emulator; print(emulator.running_in_process())\n"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          env=os.environ.copy(), timeout=120)

@@ -5,7 +5,8 @@ from __future__ import annotations
 import boto3
 import pytest
 
-from emrlab import cleanup, cli, guardrails, lifecycle
+from emrlab import cli
+from emrlab.emr import cleanup, guardrails, lifecycle
 from emrlab.exceptions import ConfigError, GuardrailError
 from tests.localemr_helpers import FAST, request
 

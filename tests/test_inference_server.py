@@ -8,9 +8,8 @@ import numpy as np
 import pytest
 import xgboost as xgb
 
-from emrlab import inference_server, sm_artifact
 from emrlab.exceptions import ParameterError
-from emrlab.inference_server import InferenceServer, request
+from emrlab.sagemaker import InferenceServer, artifact as sm_artifact, inference_server, request
 
 
 @pytest.fixture(scope="module")

@@ -11,7 +11,7 @@ import urllib.request
 
 import pytest
 
-from emrlab import localaws
+from emrlab.local import emulator as localaws
 from tests.conftest import ROOT
 
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import boto3
 import pytest
 
-from emrlab import emrsteps, lifecycle
-from emrlab.exceptions import GuardrailError, ParameterError, SpecError, StepFailedError
+from emrlab.emr import lifecycle, steps as emrsteps, summaries
+from emrlab.exceptions import ParameterError, SpecError, StepFailedError
 from tests.localemr_helpers import left_running, put_script, py_step, request
 
 
@@ -118,7 +118,7 @@ def test_malformed_spec_creates_nothing(emr, no_leak):
     with pytest.raises(SpecError):
         with lifecycle.TransientCluster(bad):
             pass
-    with pytest.raises(GuardrailError):
+    with pytest.raises(SpecError, match="got int"):
         lifecycle.TransientCluster(42)
     assert len(emr.list_clusters()["Clusters"]) == before
 
@@ -126,7 +126,7 @@ def test_malformed_spec_creates_nothing(emr, no_leak):
 def test_watch_step_sees_the_states(emr, ok_uri, no_leak):
     with lifecycle.TransientCluster(request()) as run:
         (sid,) = run.add_steps([py_step("w", ok_uri)])
-        seen = lifecycle.watch_step(run.cluster_id, sid, poll_s=0.05)
+        seen = summaries.watch_step(run.cluster_id, sid, poll_s=0.05)
     assert seen[-1][2] == "COMPLETED"
     assert {state for _, _, state in seen} <= {"PENDING", "RUNNING", "COMPLETED"}
 

@@ -9,8 +9,9 @@ import boto3
 import pytest
 from botocore.exceptions import ClientError, WaiterError
 
-from emrlab import localaws, localemr
+from emrlab import uris
 from emrlab.exceptions import LocalEmrError
+from emrlab.local import emr as localemr, emr_worker, emulator as localaws
 from tests.localemr_helpers import FAST, put_script, py_step, request, step_states, wait_for
 
 OK = "import sys\nprint('hello', *sys.argv[1:])\n"
@@ -175,7 +176,7 @@ def test_groups_and_fleets_together_are_refused(emr):
 
 
 def test_idle_cluster_auto_terminates(emr, monkeypatch):
-    monkeypatch.setenv(localemr.TIME_SCALE_ENV, "120")  # 60 s idle -> 0.5 s
+    monkeypatch.setenv(emr_worker.TIME_SCALE_ENV, "120")  # 60 s idle -> 0.5 s
     cid = emr.run_job_flow(**request(idle=60))["JobFlowId"]
     emr.get_waiter("cluster_terminated").wait(ClusterId=cid, WaiterConfig=FAST)
     reason = emr.describe_cluster(ClusterId=cid)["Cluster"]["Status"]["StateChangeReason"]
@@ -198,12 +199,12 @@ def test_unsupported_jar_and_missing_command_fail_with_a_reason(emr, settings):
 
 
 def test_local_path_maps_s3_uris_into_the_lake(settings):
-    path = localemr.local_path("s3://my-bucket/raw/day=1/x.json")
+    path = uris.local_path("s3://my-bucket/raw/day=1/x.json")
     assert path == settings.work_dir / "lake" / "my-bucket" / "raw" / "day=1" / "x.json"
-    assert localemr.local_path("s3a://b/k/") == settings.work_dir / "lake" / "b" / "k"
+    assert uris.local_path("s3a://b/k/") == settings.work_dir / "lake" / "b" / "k"
     for bad in ("/tmp/x", "s3://", "s3://b/../etc"):
         with pytest.raises(LocalEmrError):
-            localemr.local_path(bad)
+            uris.local_path(bad)
 
 
 def test_data_arguments_are_mapped_copied_in_and_back(emr, settings):
@@ -217,15 +218,15 @@ def test_data_arguments_are_mapped_copied_in_and_back(emr, settings):
         py_step("count", script, f"s3://{b}/raw/lines.txt", f"s3://{b}/out/count/")])["JobFlowId"]
     sid = emr.list_steps(ClusterId=cid)["Steps"][0]["Id"]
     emr.get_waiter("step_complete").wait(ClusterId=cid, StepId=sid, WaiterConfig=FAST)
-    assert (localemr.local_path(f"s3://{b}/out/count") / "n.txt").read_text() == "3"
+    assert (uris.local_path(f"s3://{b}/out/count") / "n.txt").read_text() == "3"
     body = boto3.client("s3").get_object(Bucket=b, Key="out/count/n.txt")["Body"].read()
     assert body == b"3"
 
 
 def test_time_scale_must_be_a_number(monkeypatch):
-    monkeypatch.setenv(localemr.TIME_SCALE_ENV, "fast")
+    monkeypatch.setenv(emr_worker.TIME_SCALE_ENV, "fast")
     with pytest.raises(LocalEmrError, match="EMRLAB_LOCAL_TIME_SCALE"):
-        localemr.time_scale()
+        emr_worker.time_scale()
 
 
 def test_other_moto_versions_are_refused(monkeypatch):
@@ -247,7 +248,7 @@ def test_steps_of_different_clusters_run_at_the_same_time(emr, scripts):
 
 
 def test_shutdown_kills_running_steps_and_install_restarts(emr, scripts):
-    from emrlab import localemr_worker
+    from emrlab.local import emr_worker as localemr_worker
 
     cid = emr.run_job_flow(**request(), Steps=[py_step("slow", scripts["slow"])])["JobFlowId"]
     wait_for(lambda: step_states(emr, cid) == {"slow": "RUNNING"})

@@ -7,7 +7,7 @@ import json
 import boto3
 import pytest
 
-from emrlab import emrsteps, lifecycle
+from emrlab.emr import lifecycle, steps as emrsteps
 from tests.localemr_helpers import request
 
 

@@ -1,9 +1,9 @@
-"""MLlib helpers (emrlab.ml, emrlab.mleval) on a small synthetic sessions frame."""
+"""MLlib helpers (emrlab.ml.mllib, emrlab.ml.evaluate) on a small synthetic sessions frame."""
 
 import pytest
 
-from emrlab import ml, mleval
 from emrlab.exceptions import ModelError, TrainingDataError
+from emrlab.ml import evaluate as mleval, mllib as ml
 from tests.ml_support import synthetic_sessions
 
 pytestmark = pytest.mark.spark

@@ -1,4 +1,4 @@
-"""XGBoost on Spark and the booster handed to SageMaker (emrlab.xgbspark)."""
+"""XGBoost on Spark and the booster handed to SageMaker (emrlab.ml.xgbspark)."""
 
 import json
 from pathlib import Path
@@ -6,8 +6,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from emrlab import gpu, ml, xgbspark
 from emrlab.exceptions import DeviceError, ModelError
+from emrlab.ml import gpu, mllib as ml, xgbspark
 from tests.ml_support import synthetic_sessions
 
 pytestmark = [pytest.mark.spark, pytest.mark.filterwarnings("ignore:.*Unknown file format")]
@@ -62,7 +62,7 @@ def test_saved_booster_predicts_like_the_spark_model(fitted, prepared, tmp_path)
 
 
 def test_model_learns(fitted, prepared):
-    from emrlab import mleval
+    from emrlab.ml import evaluate as mleval
 
     assert mleval.evaluate(fitted[0].transform(prepared[1]))["roc_auc"] > 0.8
 

@@ -3,7 +3,7 @@
 import pytest
 from papermill.exceptions import PapermillExecutionError
 
-from emrlab import gpu
+from emrlab.ml import gpu
 
 pytestmark = [pytest.mark.notebook,
               pytest.mark.filterwarnings("ignore:.*Unknown file format")]

@@ -2,8 +2,8 @@
 
 import pytest
 
-from emrlab import quizbank
 from emrlab.exceptions import BankError, EmrlabError
+from emrlab.quiz import bank as quizbank
 from tests.quiz_support import FIXTURE_BANK, find, fixture_bank, fixture_questions, write_bank
 
 

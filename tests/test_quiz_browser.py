@@ -5,7 +5,7 @@ folder holding a papermill-parameterised copy of ``quiz/emr_and_spark.ipynb`` (f
 questions, a temp progress store), opens it in headless Chromium through Playwright, runs every
 cell from the "Run" menu, answers both questions by clicking the options and Submit, and reads
 the feedback and the score from the page. The expected text comes from the engine
-(:mod:`emrlab.quizengine` and :mod:`emrlab.quizreport`) for the same answers, so the test fails
+(:mod:`emrlab.quiz.engine` and :mod:`emrlab.quiz.report`) for the same answers, so the test fails
 when the widgets and the engine disagree.
 
 Needs Debian's ``chromium`` (``/usr/bin/chromium``, or ``EMRLAB_CHROMIUM``) and the
@@ -32,7 +32,7 @@ from pathlib import Path
 
 import pytest
 
-from emrlab.labserver import wait_until_up
+from emrlab.cli.lab import wait_until_up
 from tests.conftest import ROOT
 
 NOTEBOOK = "quiz/emr_and_spark.ipynb"
@@ -113,7 +113,7 @@ def pick_quiz() -> tuple[int, list]:
     The first seed (1-199) whose quiz is a multiple-answer question then a single-answer one,
     so both checkboxes and radio buttons get clicked whatever the bank holds; else seed 7.
     """
-    from emrlab import quizbank, quizsample
+    from emrlab.quiz import bank as quizbank, sample as quizsample
 
     questions = quizbank.load_bank().questions
 
@@ -178,7 +178,7 @@ def lab(tmp_path_factory, quiz_items):
     import nbformat
     import papermill
 
-    from emrlab import localaws
+    from emrlab.local import emulator as localaws
 
     root = tmp_path_factory.mktemp("quiz-browser")
     params = dict(PARAMS, seed=quiz_items[0], progress_db=str(root / "progress.sqlite3"))
@@ -271,7 +271,7 @@ def answer(page, item, value) -> None:
 def test_quiz_notebook_in_browser(quiz_items, lab, page, tmp_path):
     from playwright.sync_api import expect
 
-    from emrlab import quizengine, quizreport
+    from emrlab.quiz import engine as quizengine, report as quizreport
 
     url, log = lab
     items = quiz_items[1]

@@ -8,9 +8,10 @@ import sys
 
 import pytest
 
-from emrlab import quizbank, quizcli, quizsample
+from emrlab.cli import quiz as quizcli
+from emrlab.cli.quiz import parse_line
 from emrlab.exceptions import EmrlabError
-from emrlab.quizcli import parse_line
+from emrlab.quiz import bank as quizbank, sample as quizsample
 from tests.conftest import ROOT
 from tests.quiz_support import FIXTURE_BANK, find, fixture_bank, fixture_questions, write_bank
 

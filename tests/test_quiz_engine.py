@@ -5,8 +5,8 @@ from collections import Counter
 
 import pytest
 
-from emrlab import quizengine, quizsample
 from emrlab.exceptions import AnswerError, QuizError
+from emrlab.quiz import engine as quizengine, sample as quizsample
 from tests.quiz_support import fixture_bank, items_by_id
 
 ITEMS = items_by_id()
@@ -66,7 +66,7 @@ def test_unanswered_counts_as_wrong_and_reveals_nothing():
     assert result.correct == 1 and result.total == 12
     blank = next(r for r in result.results if r.id == "fx-eval-001")
     assert not blank.answered and not blank.correct
-    from emrlab.quizreport import feedback_text
+    from emrlab.quiz import feedback_text
 
     assert "key" not in feedback_text(blank) and "precision" not in feedback_text(blank).lower()
 

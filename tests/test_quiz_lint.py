@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from emrlab import quizlint
+from emrlab.quiz import lint as quizlint
 from tests.conftest import ROOT
 from tests.quiz_support import FIXTURE_BANK, find, fixture_questions, write_bank
 

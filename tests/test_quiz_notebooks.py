@@ -6,7 +6,13 @@ import re
 import nbformat
 import pytest
 
-from emrlab import figures, quizbank, quizengine, quizreport, quizsample
+from emrlab import figures
+from emrlab.quiz import (
+    bank as quizbank,
+    engine as quizengine,
+    report as quizreport,
+    sample as quizsample,
+)
 from tests.conftest import ROOT
 from tests.quiz_support import FIXTURE_BANK, fixture_bank
 
@@ -128,7 +134,7 @@ def test_headless_mode_prints_a_graded_report(tmp_path, monkeypatch):
     assert f"{items[0].id}: correct" in text and f"{items[2].id}: unanswered" in text
     assert "score: 2/5 correct" in text
     assert figures.read(nb)["score"] == (quizengine.scaled_score(2 / 5, "mls-c01"), "/1000")
-    from emrlab.quizprogress import ProgressStore
+    from emrlab.quiz import ProgressStore
 
     assert ProgressStore(tmp_path / "p.sqlite3").attempts()[0]["correct"] == 2
 

@@ -7,8 +7,8 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from emrlab import quizengine, quizprogress
 from emrlab.exceptions import ProgressError
+from emrlab.quiz import engine as quizengine, progress as quizprogress
 from tests.quiz_support import fixture_bank, items_by_id
 
 ITEMS = items_by_id()

@@ -3,8 +3,8 @@
 import ipywidgets as w
 import pytest
 
-from emrlab import quizprogress, quizsample, quizui
 from emrlab.exceptions import QuizError
+from emrlab.quiz import progress as quizprogress, sample as quizsample, ui as quizui
 from tests.quiz_support import fixture_bank
 
 ITEMS = quizsample.build_quiz(fixture_bank().questions, "mla-c01", n=12, seed=5)

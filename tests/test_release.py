@@ -6,7 +6,7 @@ import nbformat
 import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
-from emrlab import release
+from emrlab.classroom import release
 from emrlab.exceptions import ReleaseError
 from tests.conftest import ROOT
 

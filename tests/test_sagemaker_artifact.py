@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 import xgboost as xgb
 
-from emrlab import sm_artifact
 from emrlab.exceptions import ArtifactError
+from emrlab.sagemaker import artifact as sm_artifact
 
 
 @pytest.fixture(scope="module")

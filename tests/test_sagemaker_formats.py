@@ -9,7 +9,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from emrlab.exceptions import ChannelFormatError, ParameterError
-from emrlab.sm_formats import check_channel
+from emrlab.sagemaker import check_channel
 
 PREFIX = "curated/sagemaker/test-formats"
 

@@ -7,8 +7,8 @@ import os
 import nbformat
 import pytest
 
-from emrlab import sm_costs, sm_resources
 from emrlab.exceptions import ConfigError, PriceNotFoundError, SageMakerResourceError
+from emrlab.sagemaker import costs as sm_costs, resources as sm_resources
 
 
 @pytest.mark.parametrize("region, account", [("us-east-1", "683313688378"),
@@ -46,7 +46,7 @@ def _endpoints(prefix: str) -> list[str]:
 
 
 def test_handoff_creates_everything_and_tears_down(settings):
-    from emrlab.sm_channels import Channel
+    from emrlab.sagemaker import Channel
 
     image = sm_resources.image_uri()
     channel = Channel("train", f"s3://{settings.bucket}/c/train/", "text/csv", [], 0, "")

@@ -7,9 +7,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from emrlab import sm_artifact, sm_channels
 from emrlab.exceptions import ParameterError, TrainingDataError
-from emrlab.sm_formats import check_channel
+from emrlab.sagemaker import artifact as sm_artifact, channels as sm_channels, check_channel
 
 FEATURES = ["a", "b", "c"]
 

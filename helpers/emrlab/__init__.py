@@ -5,11 +5,11 @@ parameters with ``emrlab.validate``, get Spark from ``emrlab.spark.session()`` a
 headline figures with ``emrlab.record``.
 """
 
-from . import spark
-from .aws import client, setup
-from .checks import check, summary
-from .config import Settings, current
-from .exceptions import (
+from emrlab import spark
+from emrlab.aws import client, setup
+from emrlab.checks import check, summary
+from emrlab.config import Settings, current
+from emrlab.exceptions import (
     AwsModeNotAcknowledged,
     CheckFailed,
     ConfigError,
@@ -17,8 +17,8 @@ from .exceptions import (
     EndpointGuardError,
     ParameterError,
 )
-from .figures import record
-from .params import Param, validate
+from emrlab.figures import record
+from emrlab.params import Param, validate
 
 __version__ = "0.1.0"
 

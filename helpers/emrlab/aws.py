@@ -11,13 +11,18 @@ with an explicit ``endpoint_url`` cannot leave loopback while the mode is ``loca
 from __future__ import annotations
 
 import os
+from typing import TYPE_CHECKING, Any
 
 import boto3
 import botocore.httpsession
 from botocore.exceptions import ClientError
 
-from . import config, localaws
-from .exceptions import EndpointGuardError
+from emrlab import config, uris
+from emrlab.exceptions import EndpointGuardError
+from emrlab.local import emulator as localaws
+
+if TYPE_CHECKING:
+    from botocore.client import BaseClient
 
 _original_send = botocore.httpsession.URLLib3Session.send
 
@@ -25,7 +30,7 @@ _original_send = botocore.httpsession.URLLib3Session.send
 def _guarded_send(self, request):
     """botocore's send, refused for non-loopback URLs in local mode."""
     settings = config.current()
-    if settings.is_local and not localaws.is_loopback_url(request.url):
+    if settings.is_local and not uris.is_loopback_url(request.url):
         raise EndpointGuardError(
             f"local mode refused a request to {request.url.split('?')[0]}: only the local AWS "
             "emulator on loopback may be called. To use real AWS, set mode='aws' and "
@@ -69,13 +74,13 @@ def setup(
         ensure_bucket(settings.bucket)
     else:
         # Never let an emulator address left in the environment capture AWS-mode clients.
-        if localaws.is_loopback_url(os.environ.get("AWS_ENDPOINT_URL", "http://x")):
+        if uris.is_loopback_url(os.environ.get("AWS_ENDPOINT_URL", "http://x")):
             os.environ.pop("AWS_ENDPOINT_URL", None)
         os.environ["AWS_DEFAULT_REGION"] = settings.region
     return settings
 
 
-def client(service: str, **kwargs):
+def client(service: str, **kwargs: Any) -> BaseClient:
     """A boto3 client for ``service`` in the current mode and region.
 
     Taught in notebooks/00_start_here.ipynb.

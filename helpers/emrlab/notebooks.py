@@ -1,6 +1,7 @@
 """Finding the kit's notebooks and their declared parameters.
 
-Used by ``emrlab run`` (selection, ``-p`` checking) and the convention tests.
+Taught in README.md: ``emrlab run`` uses it to select notebooks and check ``-p`` values; the
+convention tests use it too.
 """
 
 from __future__ import annotations
@@ -10,15 +11,13 @@ import json
 from pathlib import Path
 from typing import Any
 
-import emrlab
-
-from .exceptions import NotebookRunError, ParameterError
+from emrlab.exceptions import NotebookRunError, ParameterError
 
 
 def repo_root(start: Path | None = None) -> Path:
     """The kit's root: ``start`` (default: the working directory) if it holds ``notebooks/``,
     else the checkout the package is installed from (editable install)."""
-    for candidate in (Path(start or Path.cwd()), Path(emrlab.__file__).resolve().parents[2]):
+    for candidate in (Path(start or Path.cwd()), Path(__file__).resolve().parents[2]):
         if (candidate / "notebooks").is_dir():
             return candidate.resolve()
     raise NotebookRunError(

@@ -17,7 +17,8 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from .exceptions import ParameterError
+from emrlab.config import BUCKET_PATTERN, REGION_PATTERN
+from emrlab.exceptions import ParameterError
 
 
 @dataclass(frozen=True)
@@ -87,8 +88,8 @@ def problem(name: str, value: Any, rule: Param) -> str | None:
 COMMON = {
     "mode": Param(str, choices=("", "local", "aws")),
     "acknowledge_costs": Param(bool),
-    "region": Param(str, allow_empty=True, pattern=r"[a-z]{2}(-gov|-iso[a-z]*)?-[a-z]+-\d"),
-    "bucket": Param(str, allow_empty=True, pattern=r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]"),
+    "region": Param(str, allow_empty=True, pattern=REGION_PATTERN),
+    "bucket": Param(str, allow_empty=True, pattern=BUCKET_PATTERN),
 }
 
 

@@ -1,4 +1,7 @@
-"""The run report of ``emrlab run``: one row per notebook, in Markdown and HTML."""
+"""The run report of ``emrlab run``: one row per notebook, in Markdown and HTML.
+
+Taught in README.md (running the whole kit headless).
+"""
 
 from __future__ import annotations
 

@@ -19,8 +19,9 @@ from multiprocessing import get_context
 from pathlib import Path
 from typing import Any
 
-from . import localaws, notebooks, report
-from .exceptions import NotebookRunError
+from emrlab import notebooks, report
+from emrlab.exceptions import NotebookRunError
+from emrlab.local import emulator as localaws
 
 
 @dataclass
@@ -41,10 +42,10 @@ def _execute(source: str, output: str, params: dict, timeout: int) -> dict:
     import papermill
     from papermill.exceptions import PapermillExecutionError
 
-    from .figures import read
+    from emrlab.figures import read
 
     start = time.monotonic()
-    result = {"status": "passed", "failed_cell": None, "error": ""}
+    result: dict[str, Any] = {"status": "passed", "failed_cell": None, "error": ""}
     # The kernel, Spark and xgboost inherit this worker's stdout/stderr: keep their chatter in
     # a log next to the executed notebook instead of the terminal.
     log = open(Path(output).with_suffix(".log"), "w")  # noqa: SIM115 - closed in finally
@@ -164,36 +165,3 @@ def _progress(total: int, enabled: bool):
     from tqdm import tqdm
 
     return tqdm(total=total, unit="notebook", disable=not enabled, desc="emrlab run")
-
-
-def add_arguments(parser) -> None:
-    """Arguments of ``emrlab run``."""
-    parser.add_argument("names", nargs="*", help="notebook paths or stems (default: all)")
-    parser.add_argument(
-        "-p", "--parameter", action="append", default=[], metavar="NAME=VALUE",
-        help="set a parameter in every selected notebook that declares it",
-    )
-    parser.add_argument("--jobs", type=int, default=None, help="notebooks run at once")
-    parser.add_argument("--out", default=None, help="output folder (default runs/<timestamp>)")
-    parser.add_argument("--root", default=None, help="kit root (default: auto)")
-    parser.add_argument("--timeout", type=int, default=1800, help="per-cell timeout (s)")
-    parser.add_argument("--no-progress", action="store_true", help="hide the progress bar")
-
-
-def main(args) -> int:
-    """Run ``emrlab run``; exit status 1 when any notebook failed."""
-    out_dir, results = run(
-        names=args.names,
-        assignments=notebooks.parse_assignments(args.parameter),
-        jobs=args.jobs,
-        out=args.out,
-        root=args.root,
-        timeout=args.timeout,
-        progress=not args.no_progress,
-    )
-    failed = [r for r in results if r.status != "passed"]
-    print(report.summary_line(results))
-    print(f"report: {out_dir / 'report.md'} and {out_dir / 'report.html'}")
-    for r in failed:
-        print(f"FAILED {r.name} (cell {r.failed_cell}): {r.error}")
-    return 1 if failed else 0

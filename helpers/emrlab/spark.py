@@ -15,10 +15,13 @@ import os
 import sys
 from importlib import resources
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from . import config
-from . import java as java_rt
-from .exceptions import SparkStartError
+from emrlab import config, java as java_rt
+from emrlab.exceptions import SparkStartError
+
+if TYPE_CHECKING:
+    from pyspark.sql import SparkSession
 
 # EMR writes this file on every cluster node; its presence means "we are on EMR".
 EMR_MARKER = Path("/mnt/var/lib/info/job-flow.json")
@@ -75,7 +78,7 @@ def prepare_env() -> java_rt.JavaRuntime:
     return jre
 
 
-def session(app_name: str = "emrlab", **conf: str):
+def session(app_name: str = "emrlab", **conf: str) -> SparkSession:
     """The kernel's SparkSession, started on first call and reused afterwards.
 
     Taught in notebooks/00_start_here.ipynb.

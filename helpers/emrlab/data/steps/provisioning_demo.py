@@ -7,8 +7,7 @@ Reads a CSV with columns category,amount and writes one JSON line per category.
 
 import sys
 
-from pyspark.sql import SparkSession
-from pyspark.sql import functions as F
+from pyspark.sql import SparkSession, functions as F
 
 
 def main(argv):

@@ -1,0 +1,12 @@
+"""Exam-style quizzes: the question bank and its schema, the blueprint, sampling, grading,
+progress, reports and the ipywidgets UI.
+
+Imports the core only. Taught in the quiz/ notebooks.
+
+The public names are listed in ``__init__.pyi``, which type checkers read and which
+``lazy_loader`` turns into lazy attributes, so that importing one module does not import them all.
+"""
+
+import lazy_loader as _lazy
+
+__getattr__, __dir__, __all__ = _lazy.attach_stub(__name__, __file__)

@@ -1,0 +1,13 @@
+"""The SageMaker handoff: training channels and their formats, the model artifact, resources
+with guaranteed teardown, serving, costs and a local inference server.
+
+Imports the core and ``emrlab.etl``. Taught in notebooks/05_sagemaker_handoff.ipynb and
+labs/05_sagemaker_artifacts.
+
+The public names are listed in ``__init__.pyi``, which type checkers read and which
+``lazy_loader`` turns into lazy attributes, so that importing one module does not import them all.
+"""
+
+import lazy_loader as _lazy
+
+__getattr__, __dir__, __all__ = _lazy.attach_stub(__name__, __file__)
