@@ -4,9 +4,10 @@ import pytest
 
 from emrlab.emr import lifecycle, steps as emrsteps
 from emrlab.etl import Lake, Ledger, datagen, job as etl
+from emrlab.etl.jobs import clickstream_etl
 from tests.localemr_helpers import request
 
-SCRIPT = etl.__file__.replace("etl.py", "jobs/clickstream_etl.py")
+SCRIPT = clickstream_etl.__file__
 
 
 @pytest.mark.spark

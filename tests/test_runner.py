@@ -23,7 +23,7 @@ def kit(tmp_path):
     root = tmp_path / "kit"
     make_nb(root / "notebooks" / "10_double.ipynb",
             'x: int = 1  # a number\nlabel: str = "n"  # a label\nflag: bool = False  # a flag',
-            "import os, emrlab\nfrom emrlab import localaws\n"
+            "import os, emrlab\nfrom emrlab.local import emulator\n"
             "assert isinstance(x, int) and isinstance(flag, bool)\n"
             "emrlab.record('double', x * 2)\n"
             "emrlab.record('label', label)\n"

@@ -87,7 +87,7 @@ def test_failing_cell_leaves_no_endpoint(settings, run_notebook, tmp_path):
     import papermill
 
     nb = nbformat.v4.new_notebook(cells=[
-        nbformat.v4.new_code_cell('import emrlab\nfrom emrlab import sm_resources\n'
+        nbformat.v4.new_code_cell('import emrlab\nfrom emrlab.sagemaker import resources as sm_resources\n'
                                   'emrlab.setup(mode="local")\n'
                                   'handoff = sm_resources.Handoff(prefix="t-kernel")\n'
                                   'model = handoff.create_model(sm_resources.image_uri(), '

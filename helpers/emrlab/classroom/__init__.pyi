@@ -3,7 +3,7 @@
 Imports the core, ``emrlab.local`` and ``emrlab.quiz``. Taught in docs/instructors.md.
 """
 
-# The public face of this subpackage: its names load lazily on first use (lazy_loader reads this stub).
+# The public face of this subpackage: its names load lazily on first use (emrlab.faces reads this stub).
 from .gradebook import write
 from .grading import Grade, build, expected_checks, outcomes, student_name
 from .release import (

@@ -4,7 +4,7 @@ transient-cluster lifecycle, guard rails, clean-up, costs and prices.
 Imports the core only. Taught in notebooks/01_emr_provisioning.ipynb and labs/01_emr_cluster_design.
 """
 
-# The public face of this subpackage: its names load lazily on first use (lazy_loader reads this stub).
+# The public face of this subpackage: its names load lazily on first use (emrlab.faces reads this stub).
 from .cleanup import kit_clusters
 from .costs import (
     billed_hours,

@@ -4,7 +4,7 @@ the row ledger, lessons and the spark-submit entry point (``emrlab/etl/jobs``).
 Imports the core only. Taught in notebooks/02_spark_etl.ipynb and labs/02_etl_quarantine.
 """
 
-# The public face of this subpackage: its names load lazily on first use (lazy_loader reads this stub).
+# The public face of this subpackage: its names load lazily on first use (emrlab.faces reads this stub).
 from .datagen import HUGE_LINE_CHARS, NON_ASCII_QUERIES, generate
 from .events import COUNTRIES, DEVICES
 from .job import ensure_training_set, run

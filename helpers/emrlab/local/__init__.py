@@ -5,9 +5,9 @@ Lowest layer beside the core: imports only the core (``emrlab.config``, ``emrlab
 notebooks/01_emr_provisioning.ipynb.
 
 The public names are listed in ``__init__.pyi``, which type checkers read and which
-``lazy_loader`` turns into lazy attributes, so that importing one module does not import them all.
+:func:`emrlab.faces.attach` turns into lazy attributes, so that importing one module does not import them all.
 """
 
-import lazy_loader as _lazy
+from emrlab.faces import attach
 
-__getattr__, __dir__, __all__ = _lazy.attach_stub(__name__, __file__)
+__getattr__, __dir__, __all__ = attach(__name__, __file__, __loader__)

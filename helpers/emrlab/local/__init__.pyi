@@ -5,7 +5,7 @@ Lowest layer beside the core: imports only the core (``emrlab.config``, ``emrlab
 notebooks/01_emr_provisioning.ipynb.
 """
 
-# The public face of this subpackage: its names load lazily on first use (lazy_loader reads this stub).
+# The public face of this subpackage: its names load lazily on first use (emrlab.faces reads this stub).
 from .emr import check_moto_version, install, shutdown
 from .emr_worker import TIME_SCALE_ENV, running, time_scale
 from .emulator import ENDPOINT_ENV, apply_env, ensure, free_port, reachable, start, stop

@@ -5,7 +5,7 @@ Imports the core, ``emrlab.etl`` and ``emrlab.emr``. Taught in notebooks/03_mlli
 notebooks/04_gpu_training.ipynb and labs 03-04.
 """
 
-# The public face of this subpackage: its names load lazily on first use (lazy_loader reads this stub).
+# The public face of this subpackage: its names load lazily on first use (emrlab.faces reads this stub).
 from .evaluate import comparison, curves_figure, feature_importance, positive_scores, roc_pr_points
 from .gpu import DEVICES, DeviceChoice, GpuInfo, info, resolve_device
 from .gpuplan import compare, cpu_twin, gpu_spec, price_region, spark_conf_changes

@@ -4,7 +4,7 @@ progress, reports and the ipywidgets UI.
 Imports the core only. Taught in the quiz/ notebooks.
 """
 
-# The public face of this subpackage: its names load lazily on first use (lazy_loader reads this stub).
+# The public face of this subpackage: its names load lazily on first use (emrlab.faces reads this stub).
 from .bank import Bank, default_bank_dir, load_bank
 from .engine import grade, grade_item, load_answers, scaled_score
 from .lint import count_table, coverage, kit_path_ok

@@ -5,9 +5,9 @@ Imports the core and ``emrlab.etl``. Taught in notebooks/05_sagemaker_handoff.ip
 labs/05_sagemaker_artifacts.
 
 The public names are listed in ``__init__.pyi``, which type checkers read and which
-``lazy_loader`` turns into lazy attributes, so that importing one module does not import them all.
+:func:`emrlab.faces.attach` turns into lazy attributes, so that importing one module does not import them all.
 """
 
-import lazy_loader as _lazy
+from emrlab.faces import attach
 
-__getattr__, __dir__, __all__ = _lazy.attach_stub(__name__, __file__)
+__getattr__, __dir__, __all__ = attach(__name__, __file__, __loader__)

@@ -5,7 +5,7 @@ Imports the core and ``emrlab.etl``. Taught in notebooks/05_sagemaker_handoff.ip
 labs/05_sagemaker_artifacts.
 """
 
-# The public face of this subpackage: its names load lazily on first use (lazy_loader reads this stub).
+# The public face of this subpackage: its names load lazily on first use (emrlab.faces reads this stub).
 from .artifact import load_artifact, load_booster, package, round_trip, upload
 from .channels import CONTENT_TYPES, Channel, feature_frame, write_channels
 from .costs import endpoint_vs_batch, load_prices, price
