@@ -7,6 +7,7 @@ import papermill
 import pytest
 
 from emrlab import notebooks as nbs
+from emrlab.notebook_params import key_of
 from tests.conftest import ROOT
 
 ALL = nbs.default_selection(ROOT) + sorted((ROOT / "labs").glob("*/student.ipynb"))
@@ -43,7 +44,9 @@ def test_exactly_one_documented_parameters_cell(path):
 def test_parameters_are_validated_right_after(path):
     cells = code_cells(path)
     index = next(i for i, c in enumerate(cells) if "parameters" in c.metadata.get("tags", []))
-    assert "validate(" in cells[index + 1].source, "the cell after the parameters must validate them"
+    key = key_of(path, ROOT)
+    assert f'check_parameters("{key}", globals())' in cells[index + 1].source, (
+        "the cell after the parameters must check them against emrlab.notebook_params")
 
 
 @pytest.mark.parametrize("path", ALL, ids=IDS)

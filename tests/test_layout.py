@@ -15,11 +15,12 @@ import pytest
 
 PKG = Path(__file__).resolve().parents[1] / "helpers" / "emrlab"
 CORE = {"exceptions", "config", "params", "figures", "checks", "java", "spark", "notebooks", "uris",
-        "aws", "report", "runner", "doctor"}
+        "aws", "report", "runner", "doctor", "notebook_params", "faces"}
 SUBPACKAGES = {"local", "emr", "etl", "ml", "sagemaker", "quiz", "classroom", "cli"}
 # What each part may import besides itself. The core's foundation imports nothing above it;
 # ``aws`` starts the emulator (``local``); ``cli`` sits on top of everything.
-# "foundation" is the core without aws, report, runner and doctor; "face" is emrlab/__init__.
+# "foundation" is the core without aws, report, runner, doctor and notebook_params; "face" is
+# emrlab/__init__.
 FOUNDATION = {"foundation"}
 ALLOWED = {
     "foundation": FOUNDATION,
@@ -33,9 +34,10 @@ ALLOWED = {
     "sagemaker": FOUNDATION | {"aws", "etl"},
     "classroom": FOUNDATION | {"aws", "local", "quiz"},
     "report": FOUNDATION,
-    "runner": FOUNDATION | {"local", "report"},
+    "notebook_params": FOUNDATION | {"ml", "sagemaker"},
+    "runner": FOUNDATION | {"local", "report", "notebook_params"},
     "doctor": FOUNDATION | {"aws", "local"},
-    "cli": {"face", "aws", "report", "runner", "doctor"} | FOUNDATION | SUBPACKAGES,
+    "cli": {"face", "aws", "report", "runner", "doctor", "notebook_params"} | FOUNDATION | SUBPACKAGES,
 }
 
 

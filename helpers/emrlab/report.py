@@ -21,6 +21,12 @@ def summary_line(results) -> str:
             f"({total:.1f} s of notebook time)")
 
 
+def error_text(error: str | None, limit: int = 2000) -> str:
+    """The whole error on one line (a ParameterError lists every bad parameter on its own line)."""
+    text = " ".join(line.strip() for line in (error or "").splitlines() if line.strip())
+    return text if len(text) <= limit else text[: limit - 1] + "\u2026"
+
+
 def rows(results) -> list[list[str]]:
     """Table rows: notebook, status, duration, failing cell, error, figures."""
     return [
@@ -29,7 +35,7 @@ def rows(results) -> list[list[str]]:
             r.status,
             f"{r.duration_s:.1f}",
             "" if r.failed_cell is None else str(r.failed_cell),
-            r.error.splitlines()[0][:200] if r.error else "",
+            error_text(r.error),
             _figures_text(r.figures),
         ]
         for r in results

@@ -19,7 +19,7 @@ from multiprocessing import get_context
 from pathlib import Path
 from typing import Any
 
-from emrlab import notebooks, report
+from emrlab import notebook_params, notebooks, report
 from emrlab.exceptions import NotebookRunError
 from emrlab.local import emulator as localaws
 
@@ -125,6 +125,8 @@ def run(
     if not selected:
         raise NotebookRunError("no notebooks to run")
     plan = notebooks.plan_parameters(selected, dict(assignments or {}))
+    # Ranges and choices too, before the emulator or any kernel starts.
+    notebook_params.check_plan(base, plan)
     jobs = jobs or default_jobs()
     if jobs < 1:
         raise NotebookRunError(f"--jobs={jobs} must be at least 1")
