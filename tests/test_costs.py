@@ -37,7 +37,7 @@ def spec() -> ClusterSpec:
 
 def test_snapshot_is_dated_sourced_and_covers_the_kit_types():
     prices = load_prices()
-    assert prices["taken"].startswith("2026-11") and prices["source"]["emr"].startswith("https://")
+    assert prices["taken"] >= "2026-11" and prices["source"]["emr"].startswith("https://")
     kit = {"m5.xlarge", "m5.2xlarge", "m6g.xlarge", "m7g.xlarge", "r5.xlarge", "c5.xlarge",
            "g4dn.xlarge", "g4dn.2xlarge", "g5.xlarge", "p3.2xlarge"}
     for region in ("us-east-1", "eu-west-1"):
@@ -103,7 +103,7 @@ def test_eu_west_1_and_fleets():
 
 
 def test_unknown_type_region_or_volume_lists_the_known_ones():
-    with pytest.raises(PriceNotFoundError, match="'x9.huge' in us-east-1; known types: c5.xlarge"):
+    with pytest.raises(PriceNotFoundError, match=r"'x9.huge' in us-east-1; known types: c5\."):
         estimate(ClusterSpec(name="x", instance_groups=[primary("x9.huge")]))
     with pytest.raises(PriceNotFoundError, match="region 'ap-south-1'.*eu-west-1, us-east-1"):
         instance_price("m5.xlarge", "ap-south-1")

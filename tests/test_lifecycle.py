@@ -148,3 +148,55 @@ def test_stage_and_spark_submit_args(settings):
         emrsteps.stage(emrsteps.bundled_script("provisioning_demo.py"), "/tmp/code")
     with pytest.raises(ParameterError, match="not bundled"):
         emrsteps.bundled_script("nope.py")
+
+
+def _fleet_request(*core_types: str, od: int) -> dict:
+    from emrlab.emr import rapids_configurations
+
+    req = request(Configurations=rapids_configurations("emr-7.1.0"))
+    req["Instances"] = {"KeepJobFlowAliveWhenNoSteps": True, "InstanceFleets": [
+        {"InstanceFleetType": "MASTER", "TargetOnDemandCapacity": 1,
+         "InstanceTypeConfigs": [{"InstanceType": "m5.xlarge"}]},
+        {"InstanceFleetType": "CORE", "TargetOnDemandCapacity": od,
+         "InstanceTypeConfigs": [{"InstanceType": t} for t in core_types]}]}
+    return req
+
+
+@pytest.mark.parametrize("bad", [
+    # 20 core nodes and a task group of -12 used to sum to 9 instances, under a cap of 10
+    "negative-task-group",
+    # a CORE fleet that may launch 8 x p3.2xlarge was priced at its first type, m5.xlarge
+    "fleet-dearest-type-second",
+    # an auto-scaling group that can grow to 500 used to count as its 4 starting instances
+    "auto-scaling-ceiling",
+])
+def test_guard_rails_hold_before_anything_is_created(emr, no_leak, monkeypatch, bad):
+    from emrlab.exceptions import GuardrailError
+
+    for name in ("EMRLAB_MAX_INSTANCES", "EMRLAB_MAX_HOURLY_USD", "EMRLAB_MAX_IDLE_TIMEOUT"):
+        monkeypatch.delenv(name, raising=False)
+    if bad == "negative-task-group":
+        req, message = request(), r"InstanceGroups\[2\]\.InstanceCount: -12"
+        req["Instances"]["InstanceGroups"][1]["InstanceCount"] = 20
+        req["Instances"]["InstanceGroups"].append(
+            {"InstanceRole": "TASK", "InstanceType": "m5.xlarge", "InstanceCount": -12})
+    elif bad == "fleet-dearest-type-second":
+        req, message = _fleet_request("m5.xlarge", "p3.2xlarge", od=8), "may cost"
+    else:
+        req, message = request(), "reach 502 instances"
+        req["Instances"]["InstanceGroups"].append(
+            {"InstanceRole": "TASK", "InstanceType": "m5.xlarge", "InstanceCount": 4,
+             "AutoScalingPolicy": {"Constraints": {"MinCapacity": 1, "MaxCapacity": 500},
+                                   "Rules": [{"Name": "out", "Action": {
+                                       "SimpleScalingPolicyConfiguration": {"ScalingAdjustment": 2}},
+                                       "Trigger": {"CloudWatchAlarmDefinition": {
+                                           "ComparisonOperator": "LESS_THAN", "Period": 300,
+                                           "MetricName": "YARNMemoryAvailablePercentage",
+                                           "Threshold": 15.0}}}]}})
+    before = len(emr.list_clusters()["Clusters"])
+    cluster = lifecycle.TransientCluster(req)
+    with pytest.raises(GuardrailError, match=message):
+        with cluster:
+            pass
+    assert cluster.summary.cluster_id is None
+    assert len(emr.list_clusters()["Clusters"]) == before

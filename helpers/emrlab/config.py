@@ -3,7 +3,10 @@
 Taught in notebooks/00_start_here.ipynb.
 
 Settings come from notebook parameters (passed to :func:`configure`) and, for anything left
-unset, from environment variables:
+unset, from environment variables. A parameter at its notebook default does not override the
+environment: ``mode=""`` (or None) takes ``EMRLAB_MODE`` (else ``local``), and
+``acknowledge_costs=False`` (or None, ``""``) is "not given", so ``EMRLAB_ACKNOWLEDGE_COSTS=yes``
+still counts; the acknowledgement holds when either the parameter or the variable says yes.
 
 ================================  ==========================================================
 ``EMRLAB_MODE``                   ``local`` (default) or ``aws``
@@ -31,6 +34,7 @@ MODES = ("local", "aws")
 LOCAL_DEFAULT_REGION = "us-east-1"
 LOCAL_DEFAULT_BUCKET = "emrlab-local"
 _TRUE = {"1", "true", "yes", "y", "on"}
+_FALSE = {"", "0", "false", "no", "n", "off"}
 # One source for what a region and a bucket name look like (notebook parameters use them too).
 REGION_PATTERN = r"[a-z]{2}(-gov|-iso[a-z]*)?-[a-z]+-\d"
 BUCKET_PATTERN = r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]"
@@ -69,19 +73,27 @@ class Settings:
 _current: Settings | None = None
 
 
-def _truthy(value: str | bool | None) -> bool:
-    if isinstance(value, bool):
-        return value
-    return str(value or "").strip().lower() in _TRUE
+def _yes(value: str | bool | None, name: str) -> bool:
+    """True for a yes (True, "yes", "true", "1", "on", "y"); False for a no or nothing given.
+
+    Raises ConfigError, naming ``name``, for anything else (a typo must not pass as "no").
+    """
+    if value is None or isinstance(value, bool):
+        return bool(value)
+    text = str(value).strip().lower()
+    if isinstance(value, str) and text in _TRUE | _FALSE:
+        return text in _TRUE
+    raise ConfigError(f"{name}={value!r} is not allowed; use True or False "
+                      f"(as text: {', '.join(sorted(_TRUE))} or {', '.join(sorted(_FALSE - {''}))})")
 
 
 def _pick(explicit, env_name: str, *fallback_envs: str):
     """An explicit (non-empty) parameter wins; then the first environment variable set."""
-    if explicit not in (None, ""):
+    if not (explicit is None or (isinstance(explicit, str) and not explicit.strip())):
         return explicit
     for name in (env_name, *fallback_envs):
-        if os.environ.get(name):
-            return os.environ[name]
+        if os.environ.get(name, "").strip():
+            return os.environ[name].strip()
     return None
 
 
@@ -97,9 +109,12 @@ def resolve(
     Parameters
     ----------
     mode, region, bucket, work_dir : optional
-        Explicit values (e.g. notebook parameters); empty strings mean "not given".
+        Explicit values (e.g. notebook parameters); None and empty (or blank) strings mean "not
+        given" and take the environment (``mode``: ``EMRLAB_MODE``, else ``local``).
     acknowledge_costs : bool or str, optional
-        Required (true) for AWS mode.
+        AWS mode needs a yes from this parameter **or** ``EMRLAB_ACKNOWLEDGE_COSTS``. False (the
+        notebooks' default), None and ``""`` mean "not given": they never cancel the
+        environment's yes. Text may be yes/no, true/false, 1/0, on/off, y/n.
 
     Raises
     ------
@@ -108,16 +123,28 @@ def resolve(
     AwsModeNotAcknowledged
         AWS mode without the cost acknowledgement.
     """
-    mode = str(_pick(mode, "EMRLAB_MODE") or "local").strip().lower()
+    mode_from = "mode"
+    if mode is None or (isinstance(mode, str) and not mode.strip()):
+        mode_from = "EMRLAB_MODE" if os.environ.get("EMRLAB_MODE", "").strip() else "default"
+    picked = _pick(mode, "EMRLAB_MODE")
+    mode = str(picked or "local").strip().lower()
     if mode not in MODES:
-        raise ConfigError(f"mode={mode!r} is not allowed; use one of {', '.join(MODES)}")
-    ack = _truthy(_pick(acknowledge_costs, "EMRLAB_ACKNOWLEDGE_COSTS"))
+        name = "EMRLAB_MODE" if mode_from == "EMRLAB_MODE" else "mode"
+        raise ConfigError(f"{name}={picked!r} is not allowed; use one of {', '.join(MODES)}"
+                          + ("" if name == "EMRLAB_MODE" else " (or '' for EMRLAB_MODE, else local)"))
+    env_ack = os.environ.get("EMRLAB_ACKNOWLEDGE_COSTS")
+    # Either says yes: a parameter at its default (False) does not override the environment.
+    ack = _yes(acknowledge_costs, "acknowledge_costs") | _yes(env_ack, "EMRLAB_ACKNOWLEDGE_COSTS")
     region = _pick(region, "EMRLAB_REGION", "AWS_REGION", "AWS_DEFAULT_REGION")
     if mode == "aws":
         if not ack:
+            source = "the mode parameter" if mode_from == "mode" else "EMRLAB_MODE=aws"
+            env_state = ("is not set" if env_ack is None else f"is {env_ack!r}")
             raise AwsModeNotAcknowledged(
-                "mode='aws' creates real, billable AWS resources. To opt in, also set "
-                "acknowledge_costs=True (or EMRLAB_ACKNOWLEDGE_COSTS=yes); otherwise use mode='local'."
+                f"mode 'aws' (from {source}) creates real, billable AWS resources, and the cost "
+                f"acknowledgement is missing: acknowledge_costs is {acknowledge_costs!r} and "
+                f"EMRLAB_ACKNOWLEDGE_COSTS {env_state}. To opt in, set acknowledge_costs=True or "
+                "EMRLAB_ACKNOWLEDGE_COSTS=yes; otherwise use mode 'local'."
             )
         if not region:
             raise ConfigError(
