@@ -262,3 +262,39 @@ def test_shutdown_kills_running_steps_and_install_restarts(emr, scripts):
     assert localemr_worker.running()
     emr.terminate_job_flows(JobFlowIds=[cid])
     emr.get_waiter("cluster_terminated").wait(ClusterId=cid, WaiterConfig=FAST)
+
+
+def test_spark_packages_are_refused_offline_before_the_step_runs(emr, settings, monkeypatch):
+    """--packages/--repositories (or their spark.jars.* settings) would need a Maven repository."""
+    from emrlab import spark
+
+    def no_spark(*args, **kwargs):
+        raise AssertionError("spark-submit was prepared although the step must be refused")
+
+    monkeypatch.setattr(spark, "prepare_env", no_spark)
+    app = put_script(settings.bucket, "code/app.py", OK)
+    variants = {
+        "packages": ["--packages", "org.apache.hadoop:hadoop-aws:3.3.4"],
+        "packages-inline": ["--packages=org.apache.hadoop:hadoop-aws:3.3.4"],
+        "repositories": ["--deploy-mode", "cluster", "--repositories", "https://repo.example/m2"],
+        "conf": ["--conf", "spark.jars.packages=org.apache.hadoop:hadoop-aws:3.3.4"],
+        "conf-inline": ["--conf=spark.jars.repositories=https://repo.example/m2"],
+        "conf-short": ["-c", " spark.jars.packages = a:b:1"],
+    }
+    steps = [{"Name": name, "ActionOnFailure": "CONTINUE",
+              "HadoopJarStep": {"Jar": "command-runner.jar",
+                                "Args": ["spark-submit", *opts, app]}}
+             for name, opts in variants.items()]
+    cid = emr.run_job_flow(**request(keep_alive=False), Steps=steps)["JobFlowId"]
+    emr.get_waiter("cluster_terminated").wait(ClusterId=cid, WaiterConfig=FAST)
+    details = {s["Name"]: s["Status"]["FailureDetails"]
+               for s in emr.list_steps(ClusterId=cid)["Steps"]}
+    assert set(details) == set(variants)
+    for name, detail in details.items():
+        reason = detail["Reason"]
+        assert "offline" in reason and "--jars" in reason and "AWS mode" in reason, (name, reason)
+        assert reason != "Unknown Error."
+    assert "--packages" in details["packages"]["Reason"]
+    assert "--repositories" in details["repositories"]["Reason"]
+    assert "spark.jars.packages" in details["conf"]["Reason"]
+    assert "spark.jars.repositories" in details["conf-inline"]["Reason"]

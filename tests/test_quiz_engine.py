@@ -241,3 +241,105 @@ def test_filters_and_case_studies_stay_whole():
     assert "fx-orch-001" not in {i.id for i in no_mls}
     with pytest.raises(QuizError, match="unknown mla-c01 domain"):
         quizsample.build_quiz(bank.questions, "mla-c01", n=5, domains="3.5")
+
+
+def _bounded(exc_info, limit=600):
+    message = str(exc_info.value)
+    assert len(message) <= limit, len(message)
+    return message
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        '{"fx-emr-001": ' + "[" * 30_000 + "]" * 30_000 + "}",  # RecursionError in json (< 64 KB)
+        '{"fx-emr-001": ' + '{"a": ' * 5_000 + "1" + "}" * 5_000 + "}",
+        '{"fx-emr-001": ' + "[" * 20 + '"A"' + "]" * 20 + "}",  # deeper than any answer
+    ],
+)
+def test_deeply_nested_answers_are_an_answer_error(text):
+    with pytest.raises(AnswerError, match="nest") as err:
+        quizengine.load_answers(text)
+    _bounded(err)
+    with pytest.raises(AnswerError, match="nest"):
+        quizengine.grade(list(ITEMS.values()), text)
+
+
+def test_deeply_nested_python_answers_are_an_answer_error():
+    value: list = ["A"]
+    for _ in range(100_000):
+        value = [value]
+    with pytest.raises(AnswerError, match="nest") as err:
+        grade_one("fx-emr-001", value)
+    _bounded(err)
+    with pytest.raises(AnswerError, match="nest"):
+        quizengine.grade(list(ITEMS.values()), {"fx-emr-001": value})
+    loop: list = []
+    loop.append(loop)  # a list inside itself
+    with pytest.raises(AnswerError, match="nest"):
+        grade_one("fx-formats-001", loop)
+
+
+def test_huge_numbers_are_an_answer_error():
+    digits = "9" * 5_000  # more than Python's 4,300-digit int/str limit
+    with pytest.raises(AnswerError, match="digits") as err:
+        quizengine.load_answers('{"fx-emr-001": ' + digits + "}")
+    _bounded(err)
+    with pytest.raises(AnswerError, match="digits") as err:
+        grade_one("fx-emr-001", 10**5_000)
+    _bounded(err)
+    with pytest.raises(AnswerError, match="digits"):
+        grade_one("fx-deploy-001", {"A": 10**5_000, "B": "1", "C": "3"})
+
+
+@pytest.mark.parametrize("size", [64 * 1024 + 1, 10_000_000])
+def test_oversized_answers_are_refused_before_parsing(tmp_path, monkeypatch, size):
+    def no_parse(*args, **kwargs):
+        raise AssertionError("an oversized answer was parsed")
+
+    text = json.dumps({"fx-emr-001": "A" * size})
+    path = tmp_path / "big.json"
+    path.write_text(text)
+    monkeypatch.setattr(quizengine.json, "loads", no_parse)
+    for answers in (text, str(path), path):
+        with pytest.raises(AnswerError, match="64 KB") as err:
+            quizengine.load_answers(answers)
+        _bounded(err)
+    with pytest.raises(AnswerError, match="64 KB") as err:
+        quizengine.load_answers({"fx-emr-001": "A" * size})
+    _bounded(err)
+    with pytest.raises(AnswerError, match="64 KB"):
+        quizengine.load_answers("A" * size)  # neither JSON nor a path: still too large
+
+
+@pytest.mark.parametrize(
+    ("qid", "value"),
+    [
+        ("fx-emr-001", "Q" * 60_000),
+        ("fx-emr-001", ["A"] * 10_000),
+        ("fx-formats-001", ["Z" * 50_000]),
+        ("fx-formats-001", {"A" * 50_000: 1}),
+        ("fx-deploy-001", {"A": "9" * 50_000}),
+        ("fx-deploy-001", "x" * 50_000),
+    ],
+)
+def test_error_messages_echo_at_most_a_short_excerpt(qid, value):
+    with pytest.raises(AnswerError, match=qid) as err:
+        grade_one(qid, value)
+    _bounded(err)
+    with pytest.raises(AnswerError) as err:
+        quizengine.grade(list(ITEMS.values()), json.dumps({qid: value}))
+    _bounded(err)
+
+
+def test_unknown_question_ids_and_paths_are_echoed_short(tmp_path):
+    with pytest.raises(AnswerError, match="no question") as err:
+        quizengine.grade(list(ITEMS.values()), {"n" * 50_000: "A"})
+    _bounded(err)
+    for bad in ("m" * 5_000 + ".json", "bad\x00name.json", str(tmp_path)):
+        with pytest.raises(AnswerError, match="neither JSON nor an existing") as err:
+            quizengine.load_answers(bad)
+        _bounded(err)
+    (tmp_path / "binary.json").write_bytes(b"\xff\xfe{")
+    with pytest.raises(AnswerError, match="UTF-8"):
+        quizengine.load_answers(str(tmp_path / "binary.json"))

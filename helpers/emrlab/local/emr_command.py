@@ -10,6 +10,10 @@ environment of :func:`emrlab.spark.prepare_env`, ``--master`` from the kit's loc
 the kit's local Spark defaults (cluster-only options such as ``--deploy-mode cluster``,
 ``--num-executors`` or ``--executor-memory`` are dropped; the ``controller`` log says so).
 ``python``/``python3`` become this interpreter; other commands are looked up on ``PATH``.
+Local mode is offline, so a ``spark-submit`` that would download from a Maven repository
+(``--packages``, ``--repositories``, ``spark.jars.packages``, ``spark.jars.repositories``)
+fails before it runs, with a reason: put the jar in the lake and pass it with ``--jars``, or
+run the step in AWS mode.
 
 ``s3://`` arguments (also ``s3a://``, ``s3n://``):
 
@@ -67,6 +71,9 @@ DROPPED_OPTS = {
 }
 FILE_OPTS = {"--py-files", "--files", "--archives", "--jars"}
 DROPPED_CONF = ("spark.master", "spark.submit.deployMode", "spark.yarn.", "spark.executor.instances")
+# What would make spark-submit download from a Maven repository (local mode is offline).
+DOWNLOAD_OPTS = {"--packages": "spark.jars.packages", "--repositories": "spark.jars.repositories"}
+DOWNLOAD_CONF = tuple(DOWNLOAD_OPTS.values())
 _ERROR_LINE = re.compile(r"^([A-Za-z_][\w.]*(Error|Exception|Exit|Interrupt))(:.*)?$")
 
 
@@ -182,9 +189,48 @@ class StepExecution:
     def _map_code_list(self, value: str) -> str:
         return ",".join(self._download(v) if is_s3_uri(v) else v for v in value.split(","))
 
+    @staticmethod
+    def _split_inline(args: list[str]) -> list[str]:
+        """``--opt=value`` (as spark-submit also accepts) as ``--opt value``, up to the app."""
+        out, i = [], 0
+        while i < len(args) and args[i].startswith("-"):
+            opt, eq, value = args[i].partition("=")
+            if eq and opt in VALUE_OPTS:
+                out += [opt, value]
+                i += 1
+            elif args[i] in VALUE_OPTS:
+                out += args[i:i + 2]
+                i += 2
+            else:
+                out.append(args[i])
+                i += 1
+        return out + args[i:]
+
+    @staticmethod
+    def _refuse_downloads(args: list[str]) -> None:
+        """Fail before anything runs when spark-submit would fetch packages from a repository."""
+        i = 0
+        while i < len(args) and args[i].startswith("-"):
+            opt = args[i]
+            value = args[i + 1] if opt in VALUE_OPTS and i + 1 < len(args) else ""
+            what = ""
+            if opt in DOWNLOAD_OPTS:
+                what = f"{opt} {value}"
+            elif opt in ("--conf", "-c") and value.partition("=")[0].strip() in DOWNLOAD_CONF:
+                what = f"{opt} {value.strip()}"
+            if what:
+                raise LocalEmrError(
+                    f"spark-submit {what[:60]}: local mode is offline and cannot download from "
+                    "a Maven repository; put the jar in the lake (s3://<bucket>/jars/) and pass "
+                    "it with --jars, or run the step in AWS mode"
+                )
+            i += 2 if opt in VALUE_OPTS else 1
+
     def _spark_submit(self, args: list[str]) -> list[str]:
         from emrlab import spark
 
+        args = self._split_inline(args)
+        self._refuse_downloads(args)
         jre = spark.prepare_env()
         self.note(f"Java runtime: {jre.home}")
         import pyspark
@@ -263,12 +309,13 @@ class StepExecution:
                 f"Jar={self.jar!r}: the local EMR runs command-runner.jar and script-runner.jar "
                 "steps only"
             )
-        env = dict(os.environ)
-        for name in ("AWS_PROFILE", "AWS_DEFAULT_PROFILE"):
+        env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_ENDPOINT_URL_")}
+        for name in ("AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_IGNORE_CONFIGURED_ENDPOINT_URLS"):
             env.pop(name, None)
         env.update(localaws.DUMMY_CREDENTIALS)
         env.update({
-            "AWS_ENDPOINT_URL": self.endpoint, localaws.ENDPOINT_ENV: self.endpoint,
+            "AWS_ENDPOINT_URL": self.endpoint, "AWS_ENDPOINT_URL_S3": self.endpoint,
+            localaws.ENDPOINT_ENV: self.endpoint,
             "EMRLAB_MODE": "local", "EMRLAB_WORK_DIR": str(self.work_dir),
             "EMRLAB_LAKE_DIR": str(lake_dir(self.work_dir)), "EMRLAB_LOCALEMR": "1",
             "EMR_CLUSTER_ID": self.cluster_id, "EMR_STEP_ID": self.step_id,

@@ -5,8 +5,9 @@ Taught in notebooks/00_start_here.ipynb.
 One emulator serves a whole run: the process that starts it exports its address in
 ``EMRLAB_AWS_ENDPOINT`` so that kernels, ``spark-submit`` steps and other child processes share
 it. A kernel started on its own (plain ``jupyter lab``) starts one in-process on first use.
-Plain boto3 reaches it because :func:`apply_env` sets ``AWS_ENDPOINT_URL`` and dummy
-credentials in this process's environment; the credentials are only ever sent to loopback.
+Plain boto3 reaches it because :func:`apply_env` sets ``AWS_ENDPOINT_URL`` (and
+``AWS_ENDPOINT_URL_S3``, which pyarrow reads for ``s3://`` URIs) and dummy credentials in this
+process's environment; the credentials are only ever sent to loopback.
 """
 
 from __future__ import annotations
@@ -29,7 +30,13 @@ DUMMY_CREDENTIALS = {
     "AWS_SESSION_TOKEN": "testing",
 }
 # Variables that would send boto3 to a real account or profile: removed in local mode.
-_REAL_AWS_ENV = ("AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_ROLE_ARN", "AWS_WEB_IDENTITY_TOKEN_FILE")
+_REAL_AWS_ENV = ("AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_ROLE_ARN", "AWS_WEB_IDENTITY_TOKEN_FILE",
+                 "AWS_IGNORE_CONFIGURED_ENDPOINT_URLS")
+# Service-specific endpoints (AWS_ENDPOINT_URL_S3, _EMR, ...) beat AWS_ENDPOINT_URL in boto3
+# and pyarrow: removed in local mode, then the S3 one is set to the emulator.
+_SERVICE_ENDPOINT_PREFIX = "AWS_ENDPOINT_URL_"
+# Proxies from the environment must not carry requests to the emulator off the machine.
+LOOPBACK_NO_PROXY = ("127.0.0.1", "localhost", "::1")
 
 _lock = threading.Lock()
 _server = None  # the in-process ThreadedMotoServer, when this process started one
@@ -54,10 +61,15 @@ def reachable(endpoint: str, timeout: float = 5.0) -> bool:
     ``/moto-api/data.json`` serialises every stored object and gets slow).
     """
     try:
-        with urllib.request.urlopen(f"{endpoint}/", timeout=timeout) as r:
+        with _opener().open(f"{endpoint}/", timeout=timeout) as r:
             return r.status == 200 and b"ListAllMyBucketsResult" in r.read(400)
     except OSError:
         return False
+
+
+def _opener() -> urllib.request.OpenerDirector:
+    """A urllib opener that never goes through a proxy (the emulator is on loopback)."""
+    return urllib.request.build_opener(urllib.request.ProxyHandler({}))
 
 
 def start(port: int | None = None) -> str:
@@ -109,7 +121,7 @@ def stop() -> None:
                 importlib.import_module(name).shutdown()
             _server.stop()
             _server = None
-            if os.environ.get(ENDPOINT_ENV, "").startswith("http://127.0.0.1"):
+            if is_loopback_url(os.environ.get(ENDPOINT_ENV, "")):
                 os.environ.pop(ENDPOINT_ENV, None)
 
 
@@ -141,23 +153,36 @@ def ensure() -> str:
 
 
 def apply_env(endpoint: str, region: str) -> None:
-    """Point every boto3 client of this process (and its children) at the emulator."""
+    """Point every boto3 client of this process (and its children) at the emulator.
+
+    Also sets ``AWS_ENDPOINT_URL_S3`` (pyarrow's ``FileSystem.from_uri`` reads it), removes
+    other service-specific ``AWS_ENDPOINT_URL_<SERVICE>`` overrides and
+    ``AWS_IGNORE_CONFIGURED_ENDPOINT_URLS``, and adds loopback to ``NO_PROXY``/``no_proxy``
+    so that a proxy configured in the environment is not used for the emulator.
+    """
     for name in _REAL_AWS_ENV:
+        os.environ.pop(name, None)
+    for name in [n for n in os.environ if n.startswith(_SERVICE_ENDPOINT_PREFIX)]:
         os.environ.pop(name, None)
     os.environ.update(DUMMY_CREDENTIALS)
     os.environ.update(
         {
             "AWS_ENDPOINT_URL": endpoint,
+            "AWS_ENDPOINT_URL_S3": endpoint,
             "AWS_DEFAULT_REGION": region,
             "AWS_REGION": region,
             "AWS_EC2_METADATA_DISABLED": "true",
             ENDPOINT_ENV: endpoint,
         }
     )
+    for name in ("NO_PROXY", "no_proxy"):
+        entries = [e.strip() for e in os.environ.get(name, "").split(",") if e.strip()]
+        entries += [h for h in LOOPBACK_NO_PROXY if h not in entries]
+        os.environ[name] = ",".join(entries)
 
 
 def reset_data(endpoint: str) -> None:
     """Delete everything stored in the emulator at ``endpoint`` (tests and fresh lab runs)."""
     req = urllib.request.Request(f"{endpoint}/moto-api/reset", method="POST")
-    with urllib.request.urlopen(req, timeout=10):
+    with _opener().open(req, timeout=10):
         pass

@@ -21,6 +21,11 @@ An unanswered question (missing, ``None``, ``""`` or ``[]``) counts as wrong. An
 an answer of the wrong form or an option that does not exist raises
 :class:`~emrlab.exceptions.AnswerError` naming the question.
 
+Bounds: answers larger than 64 KB (:data:`MAX_ANSWER_BYTES`; JSON text, a JSON file or a dict)
+are refused before they are parsed, as are answers nested more than :data:`MAX_NESTING` levels
+deep and numbers of more than :data:`MAX_DIGITS` digits; error messages quote at most
+:data:`ECHO_CHARS` characters of an answer.
+
 Scaled score
 ------------
 AWS reports 100-1000 with a pass mark of 750 (MLS-C01) or 720 (MLA-C01) and does not publish
@@ -33,6 +38,7 @@ borderline pass on either exam; treat the number as a study signal, not a predic
 from __future__ import annotations
 
 import json
+import reprlib
 from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -49,6 +55,110 @@ from emrlab.quiz.schema import (
 )
 
 NO_DOMAIN = "-"
+MAX_ANSWER_BYTES = 64 * 1024  # a whole quiz's answers are a few KB
+MAX_NESTING = 8  # {"id": ["A", "D"]} is two levels; anything much deeper is not an answer
+MAX_DIGITS = 100  # no answer is a number this long (Python refuses ints of > 4,300 digits)
+ECHO_CHARS = 200  # how much of an answer an error message quotes
+_INT_LIMIT = 10**MAX_DIGITS
+
+
+class _ShortRepr(reprlib.Repr):
+    """``reprlib`` with small limits and no int-to-text conversion of huge numbers."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.maxlevel, self.maxlist, self.maxtuple, self.maxdict, self.maxset = 3, 8, 8, 8, 8
+        self.maxstring, self.maxother = 60, 60
+
+    def repr_int(self, x: int, level: int) -> str:
+        if abs(x) >= _INT_LIMIT:  # repr() itself fails past 4,300 digits
+            return f"<a number of more than {MAX_DIGITS} digits>"
+        return super().repr_int(x, level)
+
+
+_SHORT_REPR = _ShortRepr()
+
+
+def _echo(value: Any) -> str:
+    """A short, always-computable ``repr`` of (part of) an answer for an error message."""
+    try:
+        text = _SHORT_REPR.repr(value)
+    except Exception:  # a hostile __repr__ must not replace the AnswerError
+        text = f"<{type(value).__name__}>"
+    return text if len(text) <= ECHO_CHARS else text[: ECHO_CHARS - 3] + "..."
+
+
+def _name(value: Any) -> str:
+    """A question id as given (cut to :data:`ECHO_CHARS`), or the short repr of a non-string."""
+    if not isinstance(value, str):
+        return _echo(value)
+    return value if len(value) <= ECHO_CHARS else value[: ECHO_CHARS - 3] + "..."
+
+
+def _too_large(what: str) -> AnswerError:
+    return AnswerError(
+        f"{what}: larger than {MAX_ANSWER_BYTES // 1024} KB; a quiz's answers are a few KB of "
+        '{"question-id": answer, ...}'
+    )
+
+
+def _check_bounds(value: Any, what: str, depth: int = MAX_NESTING) -> None:
+    """Refuse answers nested deeper than ``depth`` levels, larger than 64 KB or with huge numbers.
+
+    Walks ``value`` without recursion (so a list inside itself ends at the depth limit).
+    """
+    budget = MAX_ANSWER_BYTES
+    stack: list[tuple[Any, int]] = [(value, 0)]
+    while stack:
+        node, level = stack.pop()
+        budget -= 1
+        if isinstance(node, (dict, list, tuple)):
+            if level >= depth:
+                raise AnswerError(
+                    f"{what}: nested more than {depth} levels deep; an answer is a letter, a "
+                    'list of letters or a {"A": "2"} mapping'
+                )
+            items = [x for kv in node.items() for x in kv] if isinstance(node, dict) else node
+            budget -= len(items)
+            if budget < 0:
+                raise _too_large(what)
+            stack.extend((x, level + 1) for x in items)
+        elif isinstance(node, str):
+            budget -= len(node)
+        elif isinstance(node, int) and abs(node) >= _INT_LIMIT:
+            raise AnswerError(f"{what}: a number of more than {MAX_DIGITS} digits; an answer is "
+                              "a letter, a list of letters or a mapping to targets")
+        if budget < 0:
+            raise _too_large(what)
+
+
+def _json_nesting(text: str) -> int:
+    """The deepest ``[``/``{`` nesting of JSON ``text`` (strings skipped), without parsing it."""
+    deepest = depth = 0
+    in_string = escaped = False
+    for char in text:
+        if in_string:
+            if escaped:
+                escaped = False
+            elif char == "\\":
+                escaped = True
+            elif char == '"':
+                in_string = False
+        elif char == '"':
+            in_string = True
+        elif char in "[{":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif char in "]}":
+            depth -= 1
+    return deepest
+
+
+def _parse_int(digits: str) -> int:
+    if len(digits.lstrip("-")) > MAX_DIGITS:
+        raise AnswerError(f"answers: a number of more than {MAX_DIGITS} digits; an answer is "
+                          "a letter, a list of letters or a mapping to targets")
+    return int(digits)
 
 
 @dataclass
@@ -150,24 +260,63 @@ def load_answers(answers: str | Path | dict | None) -> dict[str, Any]:
     """Answers from a dict, JSON text or the path of a JSON file (empty -> ``{}``).
 
     Taught in quiz/practice_exam.ipynb.
+
+    Raises
+    ------
+    AnswerError
+        Neither JSON nor a readable JSON file, not a JSON object, larger than 64 KB, nested
+        more than :data:`MAX_NESTING` levels, or holding a number of more than
+        :data:`MAX_DIGITS` digits (all checked before the answers are parsed or graded).
     """
     if answers is None or answers == "":
         return {}
     if isinstance(answers, dict):
+        _check_bounds(answers, "answers")
         return dict(answers)
-    text = str(answers).strip()
-    if not text.startswith("{"):
-        path = Path(text).expanduser()
-        if not path.is_file():
-            raise AnswerError(f"answers {text!r} is neither JSON nor an existing JSON file")
-        text = path.read_text(encoding="utf-8")
+    if isinstance(answers, Path):
+        text = _read_answers_file(answers, str(answers))
+    else:
+        text = str(answers).strip()
+        if len(text) > MAX_ANSWER_BYTES:
+            raise _too_large("answers")
+        if not text.startswith("{"):
+            text = _read_answers_file(Path(text).expanduser(), text)
+    if len(text.encode("utf-8", "surrogatepass")) > MAX_ANSWER_BYTES:
+        raise _too_large("answers")
+    if _json_nesting(text) > MAX_NESTING:
+        raise AnswerError(f"answers: nested more than {MAX_NESTING} levels deep; an answer is "
+                          'a letter, a list of letters or a {"A": "2"} mapping')
     try:
-        data = json.loads(text)
+        data = json.loads(text, parse_int=_parse_int)
     except json.JSONDecodeError as exc:
         raise AnswerError(f"answers are not valid JSON: {exc}") from exc
+    except AnswerError:  # from _parse_int
+        raise
+    except (ValueError, RecursionError) as exc:  # e.g. a float Python cannot read
+        raise AnswerError(f"answers are not usable JSON: {_echo(str(exc))}") from exc
     if not isinstance(data, dict):
         raise AnswerError('answers must be a JSON object: {"question-id": answer, ...}')
+    _check_bounds(data, "answers")
     return data
+
+
+def _read_answers_file(path: Path, shown: str) -> str:
+    """The text of an answers file, refused unread when it is larger than 64 KB."""
+    try:
+        if not path.is_file():
+            raise FileNotFoundError(shown)
+        with open(path, "rb") as fh:
+            raw = fh.read(MAX_ANSWER_BYTES + 1)
+    except (OSError, ValueError) as exc:  # missing, a folder, a name too long, a NUL byte
+        raise AnswerError(
+            f"answers {_echo(shown)} is neither JSON nor an existing JSON file"
+        ) from exc
+    if len(raw) > MAX_ANSWER_BYTES:
+        raise _too_large(f"answers in {_echo(shown)}")
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise AnswerError(f"answers in {_echo(shown)} are not UTF-8 text: {exc.reason}") from exc
 
 
 def _blank(value: Any) -> bool:
@@ -178,12 +327,13 @@ def _letters(item, value: Any, what: str) -> list[str]:
     if isinstance(value, str):
         value = [value]
     if not isinstance(value, (list, tuple)) or not all(isinstance(v, str) for v in value):
-        raise AnswerError(f"{item.id}: a {item.type} answer is {what}; got {value!r}")
+        raise AnswerError(f"{item.id}: a {item.type} answer is {what}; got {_echo(value)}")
     letters = [v.strip().upper() for v in value]
     unknown = [v for v in letters if v not in item.options]
     if unknown:
         raise AnswerError(
-            f"{item.id}: option(s) {unknown} do not exist; options are {sorted(item.options)}"
+            f"{item.id}: option(s) {_echo(unknown)} do not exist; options are "
+            f"{sorted(item.options)}"
         )
     return letters
 
@@ -196,31 +346,38 @@ def normalize_answer(item, value: Any) -> Any:
     Raises
     ------
     AnswerError
-        Wrong form for the type, or an option/target that does not exist.
+        Wrong form for the type, or an option/target that does not exist; an answer nested
+        too deep, larger than 64 KB or holding a number of more than :data:`MAX_DIGITS` digits.
     """
+    _check_bounds(value, f"{item.id}", MAX_NESTING - 1)
     if _blank(value):
         return None
     if isinstance(item, SingleQuestion):
         if not isinstance(value, str):
-            raise AnswerError(f'{item.id}: a single answer is one letter like "B"; got {value!r}')
+            raise AnswerError(
+                f'{item.id}: a single answer is one letter like "B"; got {_echo(value)}'
+            )
         return _letters(item, value, "one letter")[0]
     if isinstance(item, MultipleQuestion):
         letters = _letters(item, value, 'a list of letters like ["A", "D"]')
         if len(set(letters)) != len(letters):
-            raise AnswerError(f"{item.id}: option chosen twice in {value!r}")
+            raise AnswerError(f"{item.id}: option chosen twice in {_echo(value)}")
         return sorted(letters)
     if isinstance(item, OrderingQuestion):
         return _letters(item, value, 'the steps in order like ["C", "A", "B"]')
     if isinstance(item, MatchingQuestion):
         if not isinstance(value, dict):
-            raise AnswerError(f'{item.id}: a matching answer is like {{"A": "2"}}; got {value!r}')
+            raise AnswerError(
+                f'{item.id}: a matching answer is like {{"A": "2"}}; got {_echo(value)}'
+            )
         pairs = {str(k).strip().upper(): str(v).strip() for k, v in value.items()}
         bad_left = [k for k in pairs if k not in item.options]
         bad_right = [v for v in pairs.values() if v not in item.targets]
         if bad_left or bad_right:
             raise AnswerError(
-                f"{item.id}: unknown item(s) {bad_left} or target(s) {bad_right}; items are "
-                f"{sorted(item.options)}, targets {sorted(item.targets)}"
+                f"{item.id}: unknown item(s) {_echo(bad_left)} or target(s) "
+                f"{_echo(bad_right)}; items are {sorted(item.options)}, targets "
+                f"{sorted(item.targets)}"
             )
         return pairs
     raise AnswerError(f"{item.id}: questions of type {item.type!r} cannot be answered directly")
@@ -301,9 +458,11 @@ def grade(items: list, answers: dict | str | Path | None, exam: str = "mla-c01")
     for qid in answers:
         if qid in cases:
             subs = ", ".join(s.id for s in cases[qid].questions)
-            raise AnswerError(f"{qid} is a case study; answer its questions {subs} one by one")
+            raise AnswerError(
+                f"{_name(qid)} is a case study; answer its questions {subs} one by one"
+            )
         if qid not in by_id:
-            raise AnswerError(f"{qid}: no question with this id in this quiz")
+            raise AnswerError(f"{_name(qid)}: no question with this id in this quiz")
     results = [grade_item(item, answers.get(item.id), exam) for item in flat]
     by_domain = {d: Breakdown(f"{d} {name}") for d, (name, _w) in bp.domains.items()}
     by_topic: dict[str, Breakdown] = defaultdict(lambda: Breakdown(""))
